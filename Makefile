@@ -1,0 +1,35 @@
+# The two newcomer commands are `make demo` and `make test`; each sets up what it needs.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install test demo bench lint sandbox clean
+
+$(STAMP): requirements-dev.txt tap-planhat/pyproject.toml target-dust/pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ./tap-planhat -e './target-dust[postgres]' -r requirements-dev.txt
+	touch $@
+
+install: $(STAMP)
+
+test: install
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+demo: install
+	$(BIN)/python -m bench.demo
+
+bench: install
+	$(BIN)/python -m bench
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+sandbox: install
+	$(BIN)/python -m sandbox
+
+clean:
+	rm -rf $(VENV) .meltano .target-dust output
