@@ -1,0 +1,1 @@
+"""Local emulators of the Planhat and Dust APIs, and a deterministic tenant generator."""

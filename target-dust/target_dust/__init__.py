@@ -1,0 +1,1 @@
+"""Singer target for Dust data sources."""
