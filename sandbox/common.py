@@ -43,7 +43,7 @@ class Faults:
             if kind not in FAULT_KINDS:
                 msg = f"unknown fault kind {kind!r}; choose from {', '.join(FAULT_KINDS)}"
                 raise ValueError(msg)
-        self._random = random.Random(self.seed)  # noqa: S311 - repeatable test faults
+        self._random = random.Random(self.seed)  # repeatable test faults, not security
         self._count = 0
         self._lock = threading.Lock()
 
@@ -269,7 +269,8 @@ class SandboxServer:
             pass
 
     def _record(self, request: Request, status: int, size: int) -> None:
-        self.log.add(LogEntry(request.method, request.path, request.query, status, size, time.time()))
+        entry = LogEntry(request.method, request.path, request.query, status, size, time.time())
+        self.log.add(entry)
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         server = self
