@@ -19,7 +19,7 @@ test: install
 	$(BIN)/python -m pytest
 
 demo: install
-	$(BIN)/python -m bench.demo
+	$(BIN)/python -m sandbox.demo
 
 bench: install
 	$(BIN)/python -m bench

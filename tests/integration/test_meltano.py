@@ -1,0 +1,52 @@
+"""`meltano run tap-planhat target-dust` end to end against both emulators."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tests.integration.conftest import STREAMS
+
+if TYPE_CHECKING:
+    from tests.integration.conftest import Meltano, Sandboxes
+
+
+def company_document_ids(sandboxes: Sandboxes) -> set[str]:
+    return {f"planhat-company-{c['_id']}" for c in sandboxes.tenant["companies"]}
+
+
+def test_meltano_run_full_then_incremental_then_full_refresh(
+    meltano: Meltano, sandboxes: Sandboxes
+) -> None:
+    meltano("run", "tap-planhat", "target-dust")
+
+    documents = sandboxes.dust.documents()
+    assert set(documents) == company_document_ids(sandboxes)
+    assert all(doc["text"].startswith("$title: ") for doc in documents.values())
+    assert sandboxes.dust.log.count(status=200, method="POST") == len(documents)
+
+    state = meltano.state()["singer_state"]["bookmarks"]
+    assert set(state) == set(STREAMS)
+    assert all(state[stream].get("replication_key_value") for stream in STREAMS)
+
+    planhat = sandboxes.planhat
+    touched = planhat.records("companies")[:2]
+    planhat.update("companies", touched[0]["_id"], {"status": "lost"})
+    planhat.create(
+        "conversations",
+        {"companyId": touched[1]["_id"], "type": "email", "subject": "Invoice question"},
+    )
+    mark = sandboxes.dust.log.count(method="POST")
+    meltano("run", "tap-planhat", "target-dust")
+
+    assert sorted(sandboxes.posted_ids(mark)) == sorted(
+        f"planhat-company-{c['_id']}" for c in touched
+    )
+    assert (
+        "Invoice question"
+        in sandboxes.dust.document(f"planhat-company-{touched[1]['_id']}")["text"]
+    )
+
+    mark = sandboxes.dust.log.count(method="POST")
+    meltano("run", "--full-refresh", "tap-planhat", "target-dust")
+    assert sandboxes.posted_ids(mark) == []  # everything re-read, nothing changed, no upsert
+    assert set(sandboxes.dust.documents()) == company_document_ids(sandboxes)
