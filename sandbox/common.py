@@ -209,7 +209,10 @@ class SandboxServer:
         return f"http://{host}:{port}"
 
     def start(self) -> SandboxServer:
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        # A short poll interval so `stop` returns quickly: tests start many servers.
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._thread.start()
         return self
 
