@@ -1,0 +1,279 @@
+"""The Planhat emulator behaves like planhat-api.md says Planhat does, traps included."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import TYPE_CHECKING
+
+import pytest
+import requests
+
+from sandbox.common import Faults
+from sandbox.generator import generate_tenant
+from sandbox.planhat import DEFAULT_TOKEN, PlanhatSandbox
+from sandbox.tenant import Tenant
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+AUTH = {"Authorization": f"Bearer {DEFAULT_TOKEN}"}
+
+
+@pytest.fixture(scope="module")
+def tenant() -> Tenant:
+    return generate_tenant(seed=7, companies=30, big_company_mb=0)
+
+
+@pytest.fixture
+def planhat(tenant: Tenant) -> Iterator[PlanhatSandbox]:
+    with PlanhatSandbox(tenant, calls_per_minute=0) as server:
+        yield server
+
+
+def get(server: PlanhatSandbox, path: str, **params: object) -> requests.Response:
+    return requests.get(server.url + path, params=params, headers=AUTH, timeout=5)
+
+
+def test_lists_are_bare_arrays_with_the_model_default_page(planhat: PlanhatSandbox) -> None:
+    conversations = get(planhat, "/conversations").json()
+    companies = get(planhat, "/companies").json()
+
+    assert isinstance(conversations, list)
+    assert len(conversations) == 30  # Planhat's conversation default, not the tenant size
+    assert len(companies) == 30
+    assert [c["_id"] for c in companies] == [c["_id"] for c in planhat.tenant.records("companies")]
+
+
+def test_offset_paging_returns_every_record_once_in_insertion_order(
+    planhat: PlanhatSandbox,
+) -> None:
+    seen, offset = [], 0
+    while page := get(planhat, "/conversations", limit=17, offset=offset).json():
+        seen += [c["_id"] for c in page]
+        offset += len(page)
+
+    assert seen == [c["_id"] for c in planhat.tenant.records("conversations")]
+
+
+def test_a_limit_over_the_model_maximum_is_capped_silently() -> None:
+    tenant = Tenant(
+        {"conversations": [{"_id": f"{i:024x}", "companyId": "c"} for i in range(2100)]}
+    )
+    with PlanhatSandbox(tenant, calls_per_minute=0) as server:
+        first = get(server, "/conversations", limit=5000)
+        rest = get(server, "/conversations", limit=5000, offset=2000).json()
+
+    assert first.status_code == 200
+    assert len(first.json()) == 2000  # a client stopping on len < limit would end here
+    assert len(rest) == 100
+
+
+@pytest.mark.parametrize("limit", ["0", "-1", "ten"])
+def test_a_bad_limit_is_a_clear_400(planhat: PlanhatSandbox, limit: str) -> None:
+    response = get(planhat, "/companies", limit=limit)
+
+    assert response.status_code == 400
+    assert "limit" in response.json()["message"]
+
+
+def test_sort_by_any_field_ascending_and_descending(planhat: PlanhatSandbox) -> None:
+    ascending = [c["mrr"] for c in get(planhat, "/companies", sort="mrr").json()]
+    descending = [c["name"] for c in get(planhat, "/companies", sort="-name").json()]
+    by_id = [c["_id"] for c in get(planhat, "/companies", sort="_id", limit=5000).json()]
+
+    assert ascending == sorted(ascending)
+    assert descending == sorted(descending, reverse=True)
+    assert by_id == sorted(by_id)
+    assert by_id != [c["_id"] for c in planhat.tenant.records("companies")]
+
+
+def test_sort_puts_missing_values_first_like_mongodb(planhat: PlanhatSandbox) -> None:
+    projects = get(planhat, "/projects", sort="updatedAt", limit=2000).json()
+    stamps = [p.get("updatedAt") for p in projects]
+    missing = stamps.count(None)
+
+    assert 0 < missing < len(stamps)
+    assert stamps[:missing] == [None] * missing
+    assert stamps[missing:] == sorted(stamps[missing:])
+
+
+def test_select_returns_only_the_named_fields_and_id(planhat: PlanhatSandbox) -> None:
+    companies = get(planhat, "/companies", select="name, mrr").json()
+
+    assert {frozenset(c) for c in companies} == {frozenset({"_id", "name", "mrr"})}
+
+
+def test_company_filters_use_companyid_and_cid_on_nps(planhat: PlanhatSandbox) -> None:
+    tenant = planhat.tenant
+    first, second = (c["_id"] for c in tenant.records("companies")[1:3])
+    wanted = {first, second}
+
+    assets = get(planhat, "/assets", companyId=f"{first},{second}", limit=2000).json()
+    nps = get(planhat, "/nps", cId=first, limit=10000).json()
+    nps_by_company_id = get(planhat, "/nps", companyId=first, limit=10000).json()
+
+    assert assets == [a for a in tenant.records("assets") if a["companyId"] in wanted]
+    assert nps == [n for n in tenant.records("nps") if n["cId"] == first]
+    # The original script filtered NPS by `companyId`: Planhat ignores it and sends everything.
+    assert len(nps_by_company_id) == len(tenant.records("nps"))
+
+
+def test_archived_endusers_are_left_out_of_lists(planhat: PlanhatSandbox) -> None:
+    stored = planhat.tenant.records("endusers")
+    listed = get(planhat, "/endusers", limit=2000).json()
+
+    assert any(e["archived"] for e in stored)
+    assert listed == [e for e in stored if not e["archived"]]
+
+
+def test_get_one_record_by_id(planhat: PlanhatSandbox) -> None:
+    company = planhat.tenant.records("companies")[5]
+
+    assert get(planhat, f"/companies/{company['_id']}").json() == company
+    assert get(planhat, "/companies/000000000000000000000000").status_code == 404
+    assert get(planhat, "/invoices").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"Authorization": "Bearer wrong-token"},
+        {"Authorization": DEFAULT_TOKEN},
+        {"Authorization": "Basic !!!"},
+    ],
+)
+def test_a_missing_or_wrong_token_is_401(planhat: PlanhatSandbox, headers: dict) -> None:
+    response = requests.get(planhat.url + "/companies", headers=headers, timeout=5)
+
+    assert response.status_code == 401
+    assert response.json() == {"message": "Unauthorized request"}
+
+
+def test_basic_auth_with_the_token_as_user_is_accepted(planhat: PlanhatSandbox) -> None:
+    basic = base64.b64encode(f"{DEFAULT_TOKEN}:".encode()).decode()
+    response = requests.get(
+        planhat.url + "/users", headers={"Authorization": f"Basic {basic}"}, timeout=5
+    )
+
+    assert response.status_code == 200
+
+
+def test_a_model_without_permission_is_403_naming_it(tenant: Tenant) -> None:
+    with PlanhatSandbox(tenant, denied=["assets"], calls_per_minute=0) as server:
+        assets = get(server, "/assets")
+        companies = get(server, "/companies")
+
+    assert assets.status_code == 403
+    assert "m_asset" in assets.json()["message"]
+    assert companies.status_code == 200
+
+
+def test_denying_an_unknown_model_is_refused() -> None:
+    with pytest.raises(ValueError, match="asset"):
+        PlanhatSandbox(denied=["asset"])
+
+
+def test_over_the_quota_is_429_with_rate_headers_and_no_retry_after(tenant: Tenant) -> None:
+    with PlanhatSandbox(tenant, calls_per_minute=3) as server:
+        answers = [get(server, "/users") for _ in range(5)]
+
+    assert [a.status_code for a in answers] == [200, 200, 200, 429, 429]
+    assert [a.headers["X-Rate-Limit-Remaining"] for a in answers] == ["2", "1", "0", "0", "0"]
+    assert {a.headers["X-Rate-Limit-Limit"] for a in answers} == {"3"}
+    assert all("Retry-After" not in a.headers for a in answers)
+    assert answers[-1].json() == {"message": "Too many requests"}
+
+
+def test_scheduled_faults_answer_in_planhat_style(tenant: Tenant) -> None:
+    faults = Faults(schedule={1: "503", 2: "500", 3: "502", 4: "429", 5: "truncate"})
+    with PlanhatSandbox(tenant, calls_per_minute=0, faults=faults) as server:
+        answers = [get(server, "/companies") for _ in range(6)]
+
+    assert [a.status_code for a in answers] == [503, 500, 502, 429, 200, 200]
+    assert answers[0].json() == {"message": "Service unavailable"}
+    assert "Retry-After" not in answers[3].headers
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(answers[4].content)
+    assert len(answers[5].json()) == 30
+
+
+def test_dropped_connections_and_slow_answers_fail_the_client(tenant: Tenant) -> None:
+    faults = Faults(schedule={1: "drop", 2: "slow"}, slow_seconds=0.5)
+    with PlanhatSandbox(tenant, calls_per_minute=0, faults=faults) as server:
+        with pytest.raises(requests.ConnectionError):
+            get(server, "/companies")
+        with pytest.raises(requests.Timeout):
+            requests.get(server.url + "/companies", headers=AUTH, timeout=0.1)
+        assert get(server, "/companies").status_code == 200
+
+
+def test_a_fault_share_is_repeatable_for_a_seed(tenant: Tenant) -> None:
+    def statuses() -> list[int]:
+        faults = Faults(rate=0.5, seed=3)
+        with PlanhatSandbox(tenant, calls_per_minute=0, faults=faults) as server:
+            return [get(server, "/users").status_code for _ in range(20)]
+
+    first = statuses()
+
+    assert first == statuses()
+    assert 200 in first
+    assert set(first) - {200} <= {500, 502, 503, 429}
+    assert len(set(first)) > 2
+
+
+def test_python_mutations_show_in_the_next_listing() -> None:
+    tenant = generate_tenant(seed=1, companies=5, big_company_mb=0)
+    with PlanhatSandbox(tenant, calls_per_minute=0) as server:
+        before = {c["_id"]: c for c in get(server, "/companies").json()}
+        target = next(iter(before.values()))
+        changed = tenant.update("companies", target["_id"], {"mrr": 123})
+        untouched = tenant.update("companies", changed["_id"], {})
+        created = tenant.create("companies", {"name": "Nouvelle Société"})
+        tenant.delete("companies", list(before)[-1])
+        after = {c["_id"]: c for c in get(server, "/companies").json()}
+
+    assert after[target["_id"]]["mrr"] == 123
+    assert changed["updatedAt"] > target["updatedAt"]
+    assert untouched["updatedAt"] > changed["updatedAt"]  # Planhat bumps it even with no change
+    assert list(after)[-1] == created["_id"]
+    assert after[created["_id"]]["name"] == "Nouvelle Société"
+    assert list(before)[-1] not in after
+    assert len(after) == len(before)
+
+
+def test_http_mutations_create_update_and_delete() -> None:
+    with PlanhatSandbox(calls_per_minute=0) as server:
+        url = server.url + "/conversations"
+        created = requests.post(
+            url, json={"companyId": "c1", "subject": "Hej"}, headers=AUTH, timeout=5
+        ).json()
+        updated = requests.put(
+            f"{url}/{created['_id']}", json={"subject": "Hej då"}, headers=AUTH, timeout=5
+        ).json()
+        listed = get(server, "/conversations").json()
+        deleted = requests.delete(f"{url}/{created['_id']}", headers=AUTH, timeout=5)
+        deleted_again = requests.delete(f"{url}/{created['_id']}", headers=AUTH, timeout=5)
+        not_json = requests.post(url, data="{", headers=AUTH, timeout=5)
+
+    assert listed == [updated]
+    assert updated["subject"] == "Hej då"
+    assert updated["updatedAt"] > created["updatedAt"]
+    assert deleted.status_code == 200
+    assert deleted_again.status_code == 404
+    assert not_json.status_code == 400
+    assert server.tenant.records("conversations") == []
+
+
+def test_the_request_log_counts_paths_statuses_and_bytes(tenant: Tenant) -> None:
+    with PlanhatSandbox(tenant, denied=["assets"], calls_per_minute=0) as server:
+        body = get(server, "/companies", limit=10).content
+        get(server, "/companies", limit=10, offset=10)
+        get(server, "/assets")
+
+    log = server.log
+    assert log.count(path="/companies") == 2
+    assert log.count(status=403) == 1
+    assert log.entries(path="/companies")[1].query == {"limit": ["10"], "offset": ["10"]}
+    assert log.entries(path="/companies")[0].bytes == len(body)
