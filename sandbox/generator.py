@@ -4,7 +4,7 @@ Shapes follow planhat-api.md §4, including the parts a sync tends to get wrong.
 tenant of five companies or more plants the same edge cases at fixed places, so
 tests can rely on them:
 
-- company 0 is very large (`big_company_mb` of conversation HTML) and has an emoji name;
+- company 0 is very large (`large_company_bytes` of conversation HTML) and has an emoji name;
 - company 1 has a non-Latin name and no `slug`; companies 2 and 3 share a slug;
 - company 4 has `mrr` 0, no `custom` fields and an owner given as a bare id;
 - the first NPS answer scores 0;
@@ -23,7 +23,8 @@ import unicodedata
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sandbox.tenant import Tenant, iso, object_id
+Tenant = dict[str, list[dict[str, Any]]]
+"""Records per Planhat collection (`companies`, `conversations`, ...), in insertion order."""
 
 GENERATED_AT = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 """Every generated timestamp lies before this moment; mutations made later sort after it."""
@@ -195,15 +196,28 @@ _CURRENCIES = ("USD", "EUR", "SEK", "GBP")
 _TAGS = ("enterprise", "smb", "strategic", "beta", "öko", "🔥 hot")
 
 
-def generate_tenant(seed: int = 0, companies: int = 50, big_company_mb: float = 3.0) -> Tenant:
+def generate_tenant(
+    seed: int = 0, companies: int = 50, large_company_bytes: int = 3_000_000
+) -> Tenant:
     """Build a tenant of `companies` companies (its size) from `seed`.
 
-    `big_company_mb` sizes company 0's conversations; 0 makes it ordinary, which keeps
-    tests that do not need it fast.
+    `large_company_bytes` is how much conversation HTML company 0 gets; 0 makes it an
+    ordinary company, which keeps tests that do not need it fast.
     """
-    if companies < 0 or big_company_mb < 0:
-        raise ValueError("companies and big_company_mb must not be negative")
-    return Tenant(_Generator(seed).tenant(companies, big_company_mb))
+    if companies < 0 or large_company_bytes < 0:
+        raise ValueError("companies and large_company_bytes must not be negative")
+    return _Generator(seed).tenant(companies, large_company_bytes)
+
+
+def iso(moment: datetime) -> str:
+    """Planhat's timestamp format: ISO-8601 with milliseconds and `Z`."""
+    moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def object_id(created: datetime, suffix: int) -> str:
+    """A Mongo-style ObjectId: creation time in the first 4 bytes, then 8 unique bytes."""
+    return f"{int(created.timestamp()):08x}{suffix:016x}"
 
 
 class _Generator:
@@ -211,9 +225,9 @@ class _Generator:
 
     def __init__(self, seed: int) -> None:
         self.rng = random.Random(seed)
-        self.records: dict[str, list[dict[str, Any]]] = {}
+        self.records: Tenant = {}
 
-    def tenant(self, companies: int, big_company_mb: float) -> dict[str, list[dict[str, Any]]]:
+    def tenant(self, companies: int, large_company_bytes: int) -> Tenant:
         self.records = {
             m: []
             for m in (
@@ -233,8 +247,8 @@ class _Generator:
             for enduser in endusers:
                 if self.rng.random() < 0.5:
                     self.nps(company["_id"], enduser)
-            if index == 0 and big_company_mb:
-                self.big_conversations(company, endusers, big_company_mb)
+            if index == 0 and large_company_bytes:
+                self.big_conversations(company, endusers, large_company_bytes)
             else:
                 for _ in range(self.long_tail(4.0, 120)):
                     self.conversation(company, endusers)
@@ -377,11 +391,11 @@ class _Generator:
         return self.add("conversations", record)
 
     def big_conversations(
-        self, company: dict[str, Any], endusers: list[dict[str, Any]], megabytes: float
+        self, company: dict[str, Any], endusers: list[dict[str, Any]], size: int
     ) -> None:
-        size = 0
-        while size < megabytes * 1_000_000:
-            size += len(self.conversation(company, endusers, paragraphs=12)["description"])
+        written = 0
+        while written < size:
+            written += len(self.conversation(company, endusers, paragraphs=12)["description"])
 
     def project(self, company: dict[str, Any]) -> dict[str, Any]:
         start = self.moment()

@@ -1,4 +1,4 @@
-"""A local Planhat API (planhat-api.md §2, §3, §6) serving a `Tenant`.
+"""A local Planhat API (planhat-api.md §2, §3, §6) serving a generated tenant.
 
 It keeps the traps a real tenant sets: bare JSON arrays with no total, a `limit` over
 the model's maximum silently capped, 403 per model permission, 429 with
@@ -11,18 +11,22 @@ from __future__ import annotations
 
 import base64
 import binascii
+import copy
 import hmac
+import itertools
 import json
+import threading
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sandbox.common import Faults, Reply, Request, SandboxServer, SlidingWindow
-from sandbox.tenant import Tenant
+from sandbox.generator import Tenant, iso, object_id
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
-DEFAULT_TOKEN = "sandbox-planhat-token"  # noqa: S105 - a sandbox credential, not a secret
+PLANHAT_TOKEN = "sandbox-planhat-token"  # noqa: S105 - the sandbox's own credential
 
 
 @dataclass(frozen=True)
@@ -48,10 +52,12 @@ MODELS: dict[str, Model] = {
 
 
 class PlanhatSandbox(SandboxServer):
-    """Planhat's list, get and mutation endpoints over a `Tenant`, behind auth and a quota.
+    """Planhat's list, get and mutation endpoints over a tenant, behind auth and a quota.
 
-    `denied` names collections the token has no permission on (for example `assets`,
-    which answers 403 naming `m_asset`). `calls_per_minute` is the quota over
+    The tenant (model name to records, as `generate_tenant` returns it) is the live
+    store: mutations through Python or HTTP change it in place, so a test holding it
+    sees what Planhat holds. `denied` names collections the token has no permission on
+    (`assets` answers 403 naming `m_asset`). `calls_per_minute` is the quota over
     `rate_window` seconds; 0 disables it.
     """
 
@@ -59,7 +65,7 @@ class PlanhatSandbox(SandboxServer):
         self,
         tenant: Tenant | None = None,
         *,
-        token: str = DEFAULT_TOKEN,
+        token: str = PLANHAT_TOKEN,
         denied: Iterable[str] = (),
         calls_per_minute: int = 200,
         rate_window: float = 60.0,
@@ -68,14 +74,86 @@ class PlanhatSandbox(SandboxServer):
         latency: float = 0.0,
         faults: Faults | None = None,
     ) -> None:
-        super().__init__(host=host, port=port, latency=latency, faults=faults)
-        self.tenant = tenant if tenant is not None else Tenant()
-        self.token = token
+        self.tenant = tenant if tenant is not None else {}
         self.denied = frozenset(denied)
-        unknown = self.denied - set(MODELS)
-        if unknown:
-            raise ValueError(f"unknown models {sorted(unknown)}; choose from {', '.join(MODELS)}")
+        for unknown in (set(self.tenant) | self.denied) - set(MODELS):
+            raise ValueError(f"unknown model {unknown!r}; choose from {', '.join(MODELS)}")
+        for name in MODELS:
+            self.tenant.setdefault(name, [])
+        super().__init__(host=host, port=port, latency=latency, faults=faults)
+        self.token = token
         self.quota = SlidingWindow(calls_per_minute, rate_window)
+        self._lock = threading.Lock()
+        self._ids = itertools.count(1)
+        self._last_stamp = datetime.min.replace(tzinfo=UTC)
+
+    # The mutation API tests use to change data between syncs ---------------------------
+
+    def records(self, model: str) -> list[dict[str, Any]]:
+        """What a full listing of `model` returns, in insertion order (treat as read-only)."""
+        hidden = MODELS[model].hides_archived if model in MODELS else False
+        with self._lock:
+            return [r for r in self._table(model) if not (hidden and r.get("archived"))]
+
+    def get(self, model: str, record_id: str) -> dict[str, Any]:
+        """One record by `_id`, archived or not; KeyError when there is none."""
+        with self._lock:
+            table = self._table(model)
+            return copy.deepcopy(table[self._position(table, model, record_id)])
+
+    def create(self, model: str, fields: dict[str, Any]) -> dict[str, Any]:
+        """Append a record with a fresh `_id`, `createdAt` and `updatedAt`; return it."""
+        with self._lock:
+            table = self._table(model)
+            now = self._stamp()
+            record = {
+                **copy.deepcopy(fields),
+                "_id": object_id(now, next(self._ids)),
+                "createdAt": iso(now),
+                "updatedAt": iso(now),
+            }
+            table.append(record)
+            return copy.deepcopy(record)
+
+    def update(self, model: str, record_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+        """Merge `changes` into a record and bump `updatedAt`, even if nothing changed."""
+        if changes.get("_id", record_id) != record_id:
+            raise ValueError("`_id` cannot be changed")
+        with self._lock:
+            table = self._table(model)
+            position = self._position(table, model, record_id)
+            # Replace rather than modify, so an answer being serialised stays whole.
+            record = {**table[position], **copy.deepcopy(changes)}
+            record["updatedAt"] = iso(self._stamp())
+            table[position] = record
+            return copy.deepcopy(record)
+
+    def delete(self, model: str, record_id: str) -> dict[str, Any]:
+        """Remove a record and return it."""
+        with self._lock:
+            table = self._table(model)
+            return table.pop(self._position(table, model, record_id))
+
+    def _table(self, model: str) -> list[dict[str, Any]]:
+        if model not in MODELS:
+            raise KeyError(f"unknown model {model!r}; choose from {', '.join(MODELS)}")
+        return self.tenant[model]
+
+    @staticmethod
+    def _position(table: list[dict[str, Any]], model: str, record_id: str) -> int:
+        for position, record in enumerate(table):
+            if record["_id"] == record_id:
+                return position
+        raise KeyError(f"no {model} record with _id {record_id}")
+
+    def _stamp(self) -> datetime:
+        """Now, but later than any stamp given before, so every change is visible."""
+        now = datetime.now(UTC)
+        now = now.replace(microsecond=now.microsecond // 1000 * 1000)
+        self._last_stamp = max(now, self._last_stamp + timedelta(milliseconds=1))
+        return self._last_stamp
+
+    # HTTP ----------------------------------------------------------------------------
 
     def route(self, request: Request) -> Reply:
         if not self._authorized(request.headers.get("authorization", "")):
@@ -121,9 +199,7 @@ class PlanhatSandbox(SandboxServer):
         model = MODELS[name]
         limit = _integer(request.param("limit"), model.default_limit, "limit", minimum=1)
         offset = _integer(request.param("offset"), 0, "offset", minimum=0)
-        records = self.tenant.records(name)
-        if model.hides_archived:
-            records = [r for r in records if not r.get("archived")]
+        records = self.records(name)
         wanted = model.company_param and request.param(model.company_param)
         if wanted:
             ids = set(wanted.split(","))
@@ -142,19 +218,16 @@ class PlanhatSandbox(SandboxServer):
         return Reply(200, page)
 
     def _get(self, name: str, record_id: str, _: Request) -> Reply:
-        record = self.tenant.get(name, record_id)
-        if record is None:
-            raise KeyError(record_id)
-        return Reply(200, record)
+        return Reply(200, self.get(name, record_id))
 
     def _create(self, name: str, _: str, request: Request) -> Reply:
-        return Reply(200, self.tenant.create(name, _json_object(request.body)))
+        return Reply(200, self.create(name, _json_object(request.body)))
 
     def _update(self, name: str, record_id: str, request: Request) -> Reply:
-        return Reply(200, self.tenant.update(name, record_id, _json_object(request.body)))
+        return Reply(200, self.update(name, record_id, _json_object(request.body)))
 
     def _delete(self, name: str, record_id: str, _: Request) -> Reply:
-        return Reply(200, self.tenant.delete(name, record_id))
+        return Reply(200, self.delete(name, record_id))
 
     def _authorized(self, header: str) -> bool:
         scheme, _, credentials = header.partition(" ")

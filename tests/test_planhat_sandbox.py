@@ -10,19 +10,18 @@ import pytest
 import requests
 
 from sandbox.common import Faults
-from sandbox.generator import generate_tenant
-from sandbox.planhat import DEFAULT_TOKEN, PlanhatSandbox
-from sandbox.tenant import Tenant
+from sandbox.generator import Tenant, generate_tenant
+from sandbox.planhat import PLANHAT_TOKEN, PlanhatSandbox
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-AUTH = {"Authorization": f"Bearer {DEFAULT_TOKEN}"}
+AUTH = {"Authorization": f"Bearer {PLANHAT_TOKEN}"}
 
 
 @pytest.fixture(scope="module")
 def tenant() -> Tenant:
-    return generate_tenant(seed=7, companies=30, big_company_mb=0)
+    return generate_tenant(seed=7, companies=30, large_company_bytes=0)
 
 
 @pytest.fixture
@@ -42,7 +41,7 @@ def test_lists_are_bare_arrays_with_the_model_default_page(planhat: PlanhatSandb
     assert isinstance(conversations, list)
     assert len(conversations) == 30  # Planhat's conversation default, not the tenant size
     assert len(companies) == 30
-    assert [c["_id"] for c in companies] == [c["_id"] for c in planhat.tenant.records("companies")]
+    assert [c["_id"] for c in companies] == [c["_id"] for c in planhat.records("companies")]
 
 
 def test_offset_paging_returns_every_record_once_in_insertion_order(
@@ -53,13 +52,11 @@ def test_offset_paging_returns_every_record_once_in_insertion_order(
         seen += [c["_id"] for c in page]
         offset += len(page)
 
-    assert seen == [c["_id"] for c in planhat.tenant.records("conversations")]
+    assert seen == [c["_id"] for c in planhat.records("conversations")]
 
 
 def test_a_limit_over_the_model_maximum_is_capped_silently() -> None:
-    tenant = Tenant(
-        {"conversations": [{"_id": f"{i:024x}", "companyId": "c"} for i in range(2100)]}
-    )
+    tenant = {"conversations": [{"_id": f"{i:024x}", "companyId": "c"} for i in range(2100)]}
     with PlanhatSandbox(tenant, calls_per_minute=0) as server:
         first = get(server, "/conversations", limit=5000)
         rest = get(server, "/conversations", limit=5000, offset=2000).json()
@@ -85,7 +82,7 @@ def test_sort_by_any_field_ascending_and_descending(planhat: PlanhatSandbox) -> 
     assert ascending == sorted(ascending)
     assert descending == sorted(descending, reverse=True)
     assert by_id == sorted(by_id)
-    assert by_id != [c["_id"] for c in planhat.tenant.records("companies")]
+    assert by_id != [c["_id"] for c in planhat.records("companies")]
 
 
 def test_sort_puts_missing_values_first_like_mongodb(planhat: PlanhatSandbox) -> None:
@@ -105,30 +102,31 @@ def test_select_returns_only_the_named_fields_and_id(planhat: PlanhatSandbox) ->
 
 
 def test_company_filters_use_companyid_and_cid_on_nps(planhat: PlanhatSandbox) -> None:
-    tenant = planhat.tenant
-    first, second = (c["_id"] for c in tenant.records("companies")[1:3])
+    first, second = (c["_id"] for c in planhat.records("companies")[1:3])
     wanted = {first, second}
 
     assets = get(planhat, "/assets", companyId=f"{first},{second}", limit=2000).json()
     nps = get(planhat, "/nps", cId=first, limit=10000).json()
     nps_by_company_id = get(planhat, "/nps", companyId=first, limit=10000).json()
 
-    assert assets == [a for a in tenant.records("assets") if a["companyId"] in wanted]
-    assert nps == [n for n in tenant.records("nps") if n["cId"] == first]
+    assert assets == [a for a in planhat.records("assets") if a["companyId"] in wanted]
+    assert nps == [n for n in planhat.records("nps") if n["cId"] == first]
     # The original script filtered NPS by `companyId`: Planhat ignores it and sends everything.
-    assert len(nps_by_company_id) == len(tenant.records("nps"))
+    assert len(nps_by_company_id) == len(planhat.records("nps"))
 
 
 def test_archived_endusers_are_left_out_of_lists(planhat: PlanhatSandbox) -> None:
-    stored = planhat.tenant.records("endusers")
+    stored = planhat.tenant["endusers"]
     listed = get(planhat, "/endusers", limit=2000).json()
+    archived = next(e for e in stored if e["archived"])
 
-    assert any(e["archived"] for e in stored)
     assert listed == [e for e in stored if not e["archived"]]
+    assert listed == planhat.records("endusers")
+    assert get(planhat, f"/endusers/{archived['_id']}").json() == archived
 
 
 def test_get_one_record_by_id(planhat: PlanhatSandbox) -> None:
-    company = planhat.tenant.records("companies")[5]
+    company = planhat.records("companies")[5]
 
     assert get(planhat, f"/companies/{company['_id']}").json() == company
     assert get(planhat, "/companies/000000000000000000000000").status_code == 404
@@ -140,7 +138,7 @@ def test_get_one_record_by_id(planhat: PlanhatSandbox) -> None:
     [
         {},
         {"Authorization": "Bearer wrong-token"},
-        {"Authorization": DEFAULT_TOKEN},
+        {"Authorization": PLANHAT_TOKEN},
         {"Authorization": "Basic !!!"},
     ],
 )
@@ -152,7 +150,7 @@ def test_a_missing_or_wrong_token_is_401(planhat: PlanhatSandbox, headers: dict)
 
 
 def test_basic_auth_with_the_token_as_user_is_accepted(planhat: PlanhatSandbox) -> None:
-    basic = base64.b64encode(f"{DEFAULT_TOKEN}:".encode()).decode()
+    basic = base64.b64encode(f"{PLANHAT_TOKEN}:".encode()).decode()
     response = requests.get(
         planhat.url + "/users", headers={"Authorization": f"Basic {basic}"}, timeout=5
     )
@@ -224,14 +222,14 @@ def test_a_fault_share_is_repeatable_for_a_seed(tenant: Tenant) -> None:
 
 
 def test_python_mutations_show_in_the_next_listing() -> None:
-    tenant = generate_tenant(seed=1, companies=5, big_company_mb=0)
+    tenant = generate_tenant(seed=1, companies=5, large_company_bytes=0)
     with PlanhatSandbox(tenant, calls_per_minute=0) as server:
         before = {c["_id"]: c for c in get(server, "/companies").json()}
         target = next(iter(before.values()))
-        changed = tenant.update("companies", target["_id"], {"mrr": 123})
-        untouched = tenant.update("companies", changed["_id"], {})
-        created = tenant.create("companies", {"name": "Nouvelle Société"})
-        tenant.delete("companies", list(before)[-1])
+        changed = server.update("companies", target["_id"], {"mrr": 123})
+        untouched = server.update("companies", changed["_id"], {})
+        created = server.create("companies", {"name": "Nouvelle Société"})
+        server.delete("companies", list(before)[-1])
         after = {c["_id"]: c for c in get(server, "/companies").json()}
 
     assert after[target["_id"]]["mrr"] == 123
@@ -241,6 +239,18 @@ def test_python_mutations_show_in_the_next_listing() -> None:
     assert after[created["_id"]]["name"] == "Nouvelle Société"
     assert list(before)[-1] not in after
     assert len(after) == len(before)
+    assert [c["_id"] for c in tenant["companies"]] == list(after)  # the tenant is the live store
+
+
+def test_mutating_what_does_not_exist_is_a_clear_error() -> None:
+    with PlanhatSandbox(calls_per_minute=0) as server:
+        with pytest.raises(KeyError, match="no companies record"):
+            server.update("companies", "nope", {"mrr": 1})
+        with pytest.raises(KeyError, match="unknown model"):
+            server.create("company", {})
+        record = server.create("companies", {"name": "A"})
+        with pytest.raises(ValueError, match="_id"):
+            server.update("companies", record["_id"], {"_id": "other"})
 
 
 def test_http_mutations_create_update_and_delete() -> None:
@@ -263,7 +273,7 @@ def test_http_mutations_create_update_and_delete() -> None:
     assert deleted.status_code == 200
     assert deleted_again.status_code == 404
     assert not_json.status_code == 400
-    assert server.tenant.records("conversations") == []
+    assert server.records("conversations") == []
 
 
 def test_the_request_log_counts_paths_statuses_and_bytes(tenant: Tenant) -> None:
