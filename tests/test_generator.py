@@ -1,0 +1,140 @@
+"""The generated tenant is repeatable and holds the shapes and edge cases syncs trip on."""
+
+from __future__ import annotations
+
+import json
+import re
+import statistics
+from collections import Counter
+
+import pytest
+
+from sandbox.generator import GENERATED_AT, Tenant, generate_tenant, iso
+from sandbox.planhat import MODELS
+
+CHILD_LINKS = {
+    "conversations": "companyId",
+    "endusers": "companyId",
+    "nps": "cId",
+    "projects": "companyId",
+    "assets": "companyId",
+}
+
+
+@pytest.fixture(scope="module")
+def tenant() -> Tenant:
+    return generate_tenant(seed=42, companies=120, large_company_bytes=3_000_000)
+
+
+def test_the_same_seed_and_size_give_the_same_tenant() -> None:
+    first = json.dumps(generate_tenant(seed=9, companies=40, large_company_bytes=10_000))
+
+    assert first == json.dumps(generate_tenant(seed=9, companies=40, large_company_bytes=10_000))
+    assert first != json.dumps(generate_tenant(seed=10, companies=40, large_company_bytes=10_000))
+    assert len(generate_tenant(seed=9, companies=41)["companies"]) == 41
+
+
+def test_every_model_is_present_with_unique_object_ids(tenant: Tenant) -> None:
+    assert set(tenant) == set(MODELS)
+    ids = [r["_id"] for records in tenant.values() for r in records]
+    assert all(re.fullmatch(r"[0-9a-f]{24}", i) for i in ids)
+    assert len(ids) == len(set(ids))
+
+
+def test_companies_have_planhat_shapes(tenant: Tenant) -> None:
+    companies = tenant["companies"]
+    owners = [c["owner"] for c in companies]
+
+    assert {type(o) for o in owners} == {str, dict}
+    assert all(set(o) == {"_id", "nickName"} for o in owners if isinstance(o, dict))
+    assert {c["status"] for c in companies} <= {
+        "prospect",
+        "coming",
+        "customer",
+        "canceled",
+        "lost",
+    }
+    assert all(isinstance(c["h"], int) and "health" not in c for c in companies)
+    assert all(c["domains"] and isinstance(c["phase"], str) for c in companies)
+    assert any(" " in key for c in companies for key in c["custom"])
+    assert 0 in {c["mrr"] for c in companies}
+
+
+def test_slugs_are_sometimes_missing_and_sometimes_shared(tenant: Tenant) -> None:
+    slugs = [c.get("slug") for c in tenant["companies"]]
+
+    assert None in slugs
+    assert any(n > 1 for slug, n in Counter(slugs).items() if slug)
+
+
+def test_text_carries_unicode_emoji_and_html(tenant: Tenant) -> None:
+    names = [c["name"] for c in tenant["companies"]]
+    descriptions = [c["description"] for c in tenant["conversations"]]
+
+    assert any(re.search(r"[\U0001F300-\U0001FAFF]", n) for n in names)
+    assert any(re.search(r"[\u4e00-\u9fff]", n) for n in names)
+    assert any("é" in n for n in names)
+    assert all(d.startswith(("<p>", "<ul>")) for d in descriptions)
+    assert any("&amp;" in d and "<a href=" in d for d in descriptions)
+
+
+def test_conversations_nps_and_children_have_their_reference_fields(tenant: Tenant) -> None:
+    conversation = tenant["conversations"][0]
+    scores = [n["score"] for n in tenant["nps"]]
+
+    assert {"subject", "type", "date", "description", "users", "endusers"} <= set(conversation)
+    assert all(set(u) == {"id", "name", "isOwner"} for u in conversation["users"])
+    assert {"email", "ticket", "note", "call"} <= {c["type"] for c in tenant["conversations"]}
+    assert min(scores) == 0
+    assert set(scores) <= set(range(11))
+    assert all("companyId" not in n and n["euId"] and n["email"] for n in tenant["nps"])
+    assert all({"name", "companyId", "startDate"} <= set(p) for p in tenant["projects"])
+    assert all({"name", "companyId", "value", "status"} <= set(a) for a in tenant["assets"])
+    assert all({"email", "nickName"} <= set(u) for u in tenant["users"])
+
+
+def test_some_children_belong_to_no_company(tenant: Tenant) -> None:
+    companies = {c["_id"] for c in tenant["companies"]}
+
+    for model, link in CHILD_LINKS.items():
+        orphans = [r for r in tenant[model] if r[link] not in companies]
+        assert 0 < len(orphans) < len(tenant[model]), model
+
+
+def test_some_records_have_no_updated_at(tenant: Tenant) -> None:
+    for model in ("conversations", "nps", "projects"):
+        missing = [r for r in tenant[model] if "updatedAt" not in r]
+        assert 0 < len(missing) < len(tenant[model]), model
+    assert all("updateDate" in c for c in tenant["conversations"] if "updatedAt" not in c)
+
+
+def test_timestamps_are_planhat_iso_and_before_generation(tenant: Tenant) -> None:
+    stamps = [
+        r[k] for rs in tenant.values() for r in rs for k in ("createdAt", "updatedAt") if k in r
+    ]
+
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", s) for s in stamps)
+    assert max(stamps) < iso(GENERATED_AT)
+    assert all(
+        r["createdAt"] <= r["updatedAt"] for rs in tenant.values() for r in rs if "createdAt" in r
+    )
+
+
+def test_one_company_is_several_megabytes(tenant: Tenant) -> None:
+    sizes = Counter()
+    for conversation in tenant["conversations"]:
+        sizes[conversation["companyId"]] += len(json.dumps(conversation, ensure_ascii=False))
+    (largest, size), (_, runner_up) = sizes.most_common(2)
+
+    assert largest == tenant["companies"][0]["_id"]
+    assert size > 3_000_000
+    assert runner_up < 200_000
+
+
+def test_children_per_company_are_long_tailed(tenant: Tenant) -> None:
+    big = tenant["companies"][0]["_id"]
+    per_company = Counter(c["companyId"] for c in tenant["conversations"] if c["companyId"] != big)
+    counts = [per_company[c["_id"]] for c in tenant["companies"][1:]]
+
+    assert 0 in counts
+    assert max(counts) > 4 * statistics.median(counts)
