@@ -18,7 +18,7 @@ from sandbox.planhat import PLANHAT_TOKEN
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 OPTIONS = [
     "--planhat-port=0",
     "--dust-port=0",
