@@ -157,6 +157,17 @@ class SlidingWindow:
             return True, self.limit - len(self._events), reset
 
 
+class _HTTPServer(ThreadingHTTPServer):
+    """A threading server with a deep listen backlog.
+
+    With the default backlog of 5, a client running more than a few requests at once sees
+    1 s SYN retries or connection resets that no real service would cause.
+    """
+
+    daemon_threads = True
+    request_queue_size = 128
+
+
 @dataclass
 class Reply:
     """What a route handler answers: a status, a JSON-able body and extra headers."""
@@ -199,8 +210,7 @@ class SandboxServer:
         self.latency = latency
         self.faults = faults or Faults()
         self.log = RequestLog()
-        self._httpd = ThreadingHTTPServer((host, port), self._handler_class())
-        self._httpd.daemon_threads = True
+        self._httpd = _HTTPServer((host, port), self._handler_class())
         self._thread: threading.Thread | None = None
 
     @property
