@@ -1,0 +1,119 @@
+"""Plain-text helpers for the rendered document: HTML bodies, whitespace and size-aware cuts.
+
+Dust measures a document in JavaScript string length (UTF-16 code units) and its prefix
+budget in tokens; Python measures code points. The cuts here count in the unit that matters
+and never split a character.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+from markdownify import MarkdownConverter
+
+ELLIPSIS = "…"
+
+_SAFE_LINK_SCHEMES = ("http://", "https://", "mailto:", "tel:")
+_INVISIBLE = str.maketrans({"\u00a0": " ", "\u200b": None, "\ufeff": None})
+_INNER_SPACES = re.compile(r"(?<=\S)[ \t]{2,}")
+_TRAILING_SPACES = re.compile(r"[ \t]+$", re.MULTILINE)
+_BLANK_LINES = re.compile(r"\n{3,}")
+_ANY_WHITESPACE = re.compile(r"\s+")
+# A cut may leave a joiner or a variation selector that belonged to the dropped character.
+_DANGLING = "\u200d\ufe0e\ufe0f \t\n"
+
+
+class _BodyConverter(MarkdownConverter):
+    """Markdown for conversation bodies that reads well inside a document section.
+
+    Headings become bold lines so that a body never outranks the item heading it sits
+    under; images keep only their alt text (mail bodies inline megabytes of base64);
+    links keep their target unless it is not a web, mail or phone link.
+    """
+
+    def convert_hN(self, n: int, el: object, text: str, parent_tags: set[str]) -> str:  # noqa: N802 (markdownify's hook name)
+        del n, el
+        text = text.strip()
+        if not text or "_inline" in parent_tags:
+            return text
+        return f"\n\n**{text}**\n\n"
+
+    def convert_img(self, el: object, text: str, parent_tags: set[str]) -> str:
+        del text, parent_tags
+        return el.attrs.get("alt") or ""  # type: ignore[attr-defined]
+
+    def convert_a(self, el: object, text: str, parent_tags: set[str]) -> str:
+        href = (el.get("href") or "").strip()  # type: ignore[attr-defined]
+        if not href.lower().startswith(_SAFE_LINK_SCHEMES):
+            return text
+        return super().convert_a(el, text, parent_tags)
+
+    def convert_head(self, el: object, text: str, parent_tags: set[str]) -> str:
+        del el, text, parent_tags
+        return ""
+
+    convert_title = convert_head
+    convert_noscript = convert_head
+
+
+_CONVERTER = _BodyConverter(
+    bullets="-",
+    escape_asterisks=False,
+    escape_underscores=False,
+    escape_misc=False,
+    heading_style="atx",
+    newline_style="spaces",
+)
+
+
+def clean_text(text: str) -> str:
+    """Tidy free text: no invisible characters, trailing spaces or runs of blank lines."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").translate(_INVISIBLE)
+    text = _INNER_SPACES.sub(" ", text)
+    text = _TRAILING_SPACES.sub("", text)
+    return _BLANK_LINES.sub("\n\n", text).strip("\n")
+
+
+def one_line(text: str) -> str:
+    """Collapse all whitespace to single spaces, for titles, tags and headings."""
+    return _ANY_WHITESPACE.sub(" ", text.translate(_INVISIBLE)).strip()
+
+
+def html_to_text(body: str) -> str:
+    """Readable markdown from an HTML body (or from plain text with entities).
+
+    Text without a tag skips the parser: it is the common case for snippets and keeps
+    BeautifulSoup from guessing that a lone URL is a file name.
+    """
+    if "<" not in body:
+        return clean_text(html.unescape(body))
+    return clean_text(_CONVERTER.convert(body))
+
+
+def utf16_len(text: str) -> int:
+    """Length as JavaScript counts it, which is what Dust's size limits measure."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def utf8_len(text: str) -> int:
+    """UTF-8 size: an upper bound on the token count of any byte-level BPE tokenizer."""
+    return len(text.encode("utf-8"))
+
+
+def cut_utf16(text: str, limit: int, *, marker: str = ELLIPSIS) -> str:
+    """`text` within `limit` UTF-16 units, ending with `marker` when it had to be cut."""
+    if utf16_len(text) <= limit:
+        return text
+    room = max(limit - utf16_len(marker), 0)
+    head = text.encode("utf-16-le")[: room * 2].decode("utf-16-le", errors="ignore")
+    return head.rstrip(_DANGLING) + marker
+
+
+def cut_utf8(text: str, limit: int) -> str:
+    """`text` within `limit` UTF-8 bytes, ending with an ellipsis when it had to be cut."""
+    if utf8_len(text) <= limit:
+        return text
+    room = max(limit - utf8_len(ELLIPSIS), 0)
+    head = text.encode("utf-8")[:room].decode("utf-8", errors="ignore")
+    return head.rstrip(_DANGLING) + ELLIPSIS
