@@ -1,0 +1,107 @@
+"""What a person watching a sync sees on stderr.
+
+A line per company, as the original script printed, a periodic count with the upsert
+rate and the time left (a full sync of thousands of companies takes an hour at Dust's
+120 upserts per minute), and one summary at the end of the run.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import logging
+
+REPORT_EVERY_SECONDS = 30.0
+
+
+@dataclass
+class Tally:
+    """Outcomes of a run, summed over every flush."""
+
+    upserted: int = 0
+    unchanged: int = 0
+    failed: int = 0
+
+
+class Progress:
+    """Reports one flush over `total` dirty companies, examined and sent one by one."""
+
+    def __init__(self, logger: logging.Logger, tally: Tally, *, total: int, verb: str) -> None:
+        self._logger = logger
+        self._tally = tally
+        self._total = total
+        self._verb = verb
+        self._examined = 0
+        self._queued = 0
+        self._finished = 0
+        self._started = time.monotonic()
+        self._reported = self._started
+
+    def processing(self, name: str, company_id: str) -> None:
+        self._examined += 1
+        self._queued += 1
+        self._logger.info("Processing company: %s (%s)", name, company_id)
+
+    def unchanged(self) -> None:
+        self._examined += 1
+        self._tally.unchanged += 1
+
+    def skipped(self) -> None:
+        """A company that waits for its record or already failed with this very document."""
+        self._examined += 1
+
+    def done(self, name: str) -> None:
+        self._finished += 1
+        self._tally.upserted += 1
+        self._logger.info("✓ %s", name)
+        self._maybe_report()
+
+    def failed(self, name: str, company_id: str, reason: str) -> None:
+        self._finished += 1
+        self._tally.failed += 1
+        self._logger.error(
+            "✗ %s (%s): %s. The document stays pending and is retried on the next run.",
+            name,
+            company_id,
+            reason,
+        )
+        self._maybe_report()
+
+    def _maybe_report(self) -> None:
+        now = time.monotonic()
+        if now - self._reported < REPORT_EVERY_SECONDS:
+            return
+        self._reported = now
+        minutes = (now - self._started) / 60
+        rate = self._finished / minutes if minutes else 0.0
+        # Pessimistic: companies not examined yet are counted as needing an upsert.
+        left = self._total - self._examined + self._queued - self._finished
+        eta = f", at most about {left / rate:.0f} min left" if rate else ""
+        self._logger.info(
+            "Progress: %d of %d companies examined, %d documents %s, %.0f per minute%s",
+            self._examined,
+            self._total,
+            self._finished,
+            self._verb,
+            rate,
+            eta,
+        )
+
+
+def log_summary(
+    logger: logging.Logger, tally: Tally, *, pending: int, waiting: int, verb: str
+) -> None:
+    """The last line of a run: what happened and what is left for the next one."""
+    logger.info(
+        "Dust sync summary: %d %s, %d unchanged, %d failed, %d pending, "
+        "%d waiting for their company record",
+        tally.upserted,
+        verb,
+        tally.unchanged,
+        tally.failed,
+        pending,
+        waiting,
+    )

@@ -1,0 +1,268 @@
+"""Render every dirty company from the store and send the documents that changed.
+
+This is the target's one flush, called from every sink drain before the SDK writes the
+tap's state: when it returns, each record received so far is either in a document Dust
+accepted or durably pending in the store. Rendering and store writes happen on the
+calling thread; only the sending runs on `concurrency` worker threads.
+"""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import quote
+
+from target_dust.dust import DocumentRejectedError
+from target_dust.progress import Progress, Tally, log_summary
+from target_dust.render import SOURCE_TAG, document_id, render_company
+
+if TYPE_CHECKING:
+    import logging
+
+    from target_dust.dust import DustClient
+    from target_dust.render import Document, RenderOptions
+    from target_dust.store import Store
+
+OUR_ID_PREFIX = document_id({"_id": "_"}, "planhat_id").removesuffix("_")
+
+
+class StoreLostError(Exception):
+    """The store is new but Dust already holds this target's documents."""
+
+
+class Destination(Protocol):
+    """Where documents go."""
+
+    records_upserts: bool
+    """False when nothing reaches Dust (dry run): the store then keeps its dirty marks."""
+
+    def send(self, document: Document, replaces: str | None) -> None:
+        """Deliver one document; `replaces` is an older id of the same company to remove."""
+
+    def existing_document(self) -> dict[str, Any] | None:
+        """Any document of this target already in the data source."""
+
+    def close(self) -> None:
+        """Release connections."""
+
+
+class DustDestination:
+    """The Dust data source."""
+
+    records_upserts = True
+
+    def __init__(self, client: DustClient) -> None:
+        self.client = client
+
+    def send(self, document: Document, replaces: str | None) -> None:
+        self.client.upsert(document.document_id, document.payload())
+        if replaces:  # upsert first: a crash in between leaves a duplicate, never a gap
+            self.client.delete(replaces)
+
+    def existing_document(self) -> dict[str, Any] | None:
+        return next((d for d in self.client.list_documents() if _is_ours(d)), None)
+
+    def close(self) -> None:
+        self.client.close()
+
+
+class DryRunDestination:
+    """Files in `output_dir`: each document's exact request body and a readable view."""
+
+    records_upserts = False
+
+    def __init__(self, output_dir: str) -> None:
+        self.output_dir = Path(output_dir)
+
+    def send(self, document: Document, replaces: str | None) -> None:
+        self.output_dir.mkdir(parents=True, exist_ok=True)
+        stem = quote(document.document_id, safe="-_")
+        body = json.dumps(document.payload(), ensure_ascii=False, indent=2, sort_keys=True)
+        (self.output_dir / f"{stem}.json").write_text(body + "\n", encoding="utf-8")
+        (self.output_dir / f"{stem}.md").write_text(document.markdown(), encoding="utf-8")
+
+    def existing_document(self) -> dict[str, Any] | None:
+        return None
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+@dataclass(frozen=True)
+class _Job:
+    company_id: str
+    name: str
+    document: Document
+    payload_hash: str
+    replaces: str | None
+
+
+class Publisher:
+    """Owns the flush: render, skip unchanged, send, and record each outcome in the store."""
+
+    def __init__(
+        self,
+        *,
+        store: Store,
+        destination: Destination,
+        options: RenderOptions,
+        concurrency: int,
+        rebuild_store: bool,
+        logger: logging.Logger,
+    ) -> None:
+        self.store = store
+        self.destination = destination
+        self._options = options
+        self._concurrency = max(concurrency, 1)
+        self._rebuild_store = rebuild_store
+        self._logger = logger
+        self._verb = "upserted" if destination.records_upserts else "written (dry run)"
+        self._tally = Tally()
+        self._store_checked = not destination.records_upserts
+        self._flushed_at: int | None = None
+        self._tried: dict[str, str] = {}
+        """Company id -> payload hash that failed (or was written, in a dry run) this run."""
+
+    def flush(self) -> None:
+        """Bring Dust up to date with the store; raise only when the whole run must stop."""
+        self.store.commit()
+        if self._flushed_at == self.store.changes:
+            return  # nothing staged since this run's last flush, so nothing new to do
+        self._flushed_at = self.store.changes
+        dirty = self.store.dirty_companies()
+        if not dirty:
+            return
+        users = self.store.users()
+        progress = Progress(self._logger, self._tally, total=len(dirty), verb=self._verb)
+        in_flight: dict[Future[None], _Job] = {}
+        with ThreadPoolExecutor(self._concurrency, thread_name_prefix="dust") as pool:
+            try:
+                for company_id in dirty:
+                    job = self._prepare(company_id, users, progress)
+                    if job is None:
+                        continue
+                    self._check_store()
+                    in_flight[pool.submit(self._send, job)] = job
+                    if len(in_flight) >= 2 * self._concurrency:
+                        done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+                        self._record(done, in_flight, progress)
+                self._record(wait(in_flight).done, in_flight, progress)
+            except BaseException:
+                self._record_successes(in_flight, progress)
+                raise
+
+    def finish(self) -> None:
+        """Log the run's summary and release the store and connections."""
+        waiting = self.store.count_waiting()
+        log_summary(
+            self._logger,
+            self._tally,
+            pending=self.store.count_dirty() - waiting,
+            waiting=waiting,
+            verb=self._verb,
+        )
+        self.store.close()
+        self.destination.close()
+
+    # -- one company -----------------------------------------------------------------------
+
+    def _prepare(
+        self, company_id: str, users: dict[str, dict[str, Any]], progress: Progress
+    ) -> _Job | None:
+        records = self.store.company_records(company_id)
+        if records.company is None:  # children came first; the company record may follow
+            progress.skipped()
+            return None
+        name = str(records.company.get("name") or company_id)
+        try:
+            document = render_company(records.company, records.related, users, self._options)
+            payload_hash = document.payload_hash()
+        except Exception as exc:  # one bad record must not stop the other companies
+            self._logger.exception("✗ %s (%s): cannot render the document", name, company_id)
+            self.store.mark_failed(company_id, f"render error: {exc!r}")
+            self._tally.failed += 1
+            progress.skipped()
+            return None
+        last = self.store.last_upsert(company_id)
+        if (
+            self.destination.records_upserts
+            and last.payload_hash == payload_hash
+            and last.document_id == document.document_id
+        ):
+            self.store.mark_unchanged(company_id)
+            progress.unchanged()
+            return None
+        if self._tried.get(company_id) == payload_hash:
+            progress.skipped()
+            return None
+        progress.processing(name, company_id)
+        replaces = last.document_id if last.document_id != document.document_id else None
+        return _Job(company_id, name, document, payload_hash, replaces)
+
+    def _send(self, job: _Job) -> None:
+        """Runs on a worker thread: no store access here."""
+        self.destination.send(job.document, job.replaces)
+
+    def _record(
+        self, done: set[Future[None]], in_flight: dict[Future[None], _Job], progress: Progress
+    ) -> None:
+        for future in done:
+            job = in_flight.pop(future)
+            error = future.exception()
+            if error is None:
+                self._succeeded(job, progress)
+            elif isinstance(error, DocumentRejectedError):
+                self.store.mark_failed(job.company_id, str(error))
+                self._tried[job.company_id] = job.payload_hash
+                progress.failed(job.name, job.company_id, str(error))
+            else:
+                raise error
+
+    def _succeeded(self, job: _Job, progress: Progress) -> None:
+        if self.destination.records_upserts:
+            self.store.mark_upserted(job.company_id, job.document.document_id, job.payload_hash)
+        else:
+            self._tried[job.company_id] = job.payload_hash
+        progress.done(job.name)
+
+    def _record_successes(self, in_flight: dict[Future[None], _Job], progress: Progress) -> None:
+        """After a fatal error: keep what did reach Dust, leave the rest pending."""
+        for future in in_flight:
+            future.cancel()
+        for future, job in in_flight.items():
+            if not future.cancelled() and future.exception() is None:
+                self._succeeded(job, progress)
+
+    # -- the lost-store guard --------------------------------------------------------------
+
+    def _check_store(self) -> None:
+        """Refuse to overwrite Dust's complete documents from a store that starts empty."""
+        if self._store_checked:
+            return
+        if self.store.is_new:
+            ours = self.destination.existing_document()
+            if ours is not None and not self._rebuild_store:
+                raise StoreLostError(
+                    f"The record store ({self.store.description}) is new, but the Dust data "
+                    f"source already holds documents written by target-dust (for example "
+                    f"{ours.get('document_id')!r}). Rendering from a new store would replace "
+                    "complete documents with partial ones. If the store was lost, rebuild it "
+                    "with one full refresh that has rebuild_store enabled, e.g. "
+                    "`TARGET_DUST_REBUILD_STORE=true meltano run --full-refresh tap-planhat "
+                    "target-dust`; if store_url points to the wrong place, fix store_url."
+                )
+            if ours is not None:
+                self._logger.warning(
+                    "rebuild_store is on: rebuilding a new record store over existing "
+                    "documents; this run must be a full refresh."
+                )
+            self.store.mark_established()
+        self._store_checked = True
+
+
+def _is_ours(document: dict[str, Any]) -> bool:
+    tags = document.get("tags") or []
+    return str(document.get("document_id", "")).startswith(OUR_ID_PREFIX) or SOURCE_TAG in tags

@@ -1,0 +1,242 @@
+"""TargetDust: one Dust document per Planhat company, kept up to date from a Singer stream."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from singer_sdk import typing as th
+from singer_sdk.target_base import Target
+
+from target_dust.dust import DustClient
+from target_dust.publish import DryRunDestination, DustDestination, Publisher
+from target_dust.render import DOCUMENT_ID_MODES, KINDS, MIN_DOCUMENT_CHARS, RenderOptions
+from target_dust.sinks import CompanyRecordSink, IgnoredStreamSink, StreamLink
+from target_dust.store import COMPANIES, USERS, Store
+
+if TYPE_CHECKING:
+    from singer_sdk.sinks import Sink
+
+STREAM_KINDS = (COMPANIES, USERS, *KINDS)
+DEFAULT_STREAMS: dict[str, dict[str, str | None]] = {
+    COMPANIES: {"kind": COMPANIES, "company_key": "_id"},
+    USERS: {"kind": USERS, "company_key": None},
+    "conversations": {"kind": "conversations", "company_key": "companyId"},
+    "endusers": {"kind": "endusers", "company_key": "companyId"},
+    "nps": {"kind": "nps", "company_key": "cId"},
+    "projects": {"kind": "projects", "company_key": "companyId"},
+    "assets": {"kind": "assets", "company_key": "companyId"},
+}
+DEFAULT_STORE_URL = ".target-dust/store.db"
+
+
+class TargetDust(Target):
+    """Stages records per company in a persistent store and upserts one document each."""
+
+    name = "target-dust"
+
+    config_jsonschema = th.PropertiesList(
+        th.Property(
+            "api_key",
+            th.StringType,
+            required=True,
+            secret=True,
+            title="API key",
+            description="Dust workspace API key (sk-...) with write access to the space.",
+        ),
+        th.Property(
+            "workspace_id",
+            th.StringType,
+            required=True,
+            title="Workspace id",
+            description="Dust workspace sId, as in the workspace URL.",
+        ),
+        th.Property(
+            "space_id",
+            th.StringType,
+            required=True,
+            title="Space id",
+            description="sId of the space that holds the data source.",
+        ),
+        th.Property(
+            "data_source_id",
+            th.StringType,
+            required=True,
+            title="Data source id",
+            description="sId (dts_...) of a folder data source; connector data sources are "
+            "read-only.",
+        ),
+        th.Property(
+            "base_url",
+            th.StringType,
+            default="https://dust.tt",
+            title="Base URL",
+            description="Dust API host: https://dust.tt, or https://eu.dust.tt for EU workspaces.",
+        ),
+        th.Property(
+            "store_url",
+            th.StringType,
+            default=DEFAULT_STORE_URL,
+            title="Record store",
+            description="Where records are kept between runs: a SQLite file path (or "
+            "sqlite:///path), or a postgresql:// URL for runners whose disk does not survive "
+            "a run (needs `pip install 'target-dust[postgres]'`).",
+        ),
+        th.Property(
+            "concurrency",
+            th.IntegerType(minimum=1),
+            default=4,
+            title="Concurrent upserts",
+            description="Upserts in flight at once; all share max_upserts_per_minute.",
+        ),
+        th.Property(
+            "max_upserts_per_minute",
+            th.IntegerType(minimum=1),
+            default=120,
+            title="Upserts per minute",
+            description="Client-side limit for the whole workspace. Dust allows 120 per minute "
+            "per workspace, shared by every key; lower it if other tools upsert too.",
+        ),
+        th.Property(
+            "request_timeout",
+            th.NumberType(minimum=1),
+            default=180,
+            title="Request timeout",
+            description="Seconds to wait for Dust's answer to one request. Dust indexes a "
+            "document before answering; large ones take well over a minute.",
+        ),
+        th.Property(
+            "max_document_chars",
+            th.IntegerType(minimum=MIN_DOCUMENT_CHARS),
+            default=750_000,
+            title="Maximum document size",
+            description="Larger documents are trimmed, oldest conversations first, with a line "
+            "saying how many items were left out. Dust's connectors use 750000.",
+        ),
+        th.Property(
+            "document_id_mode",
+            th.StringType,
+            default="planhat_id",
+            allowed_values=list(DOCUMENT_ID_MODES),
+            title="Document ids",
+            description="planhat_id: planhat-company-<_id>, never changes. legacy: the "
+            "original script's ids (slug, else _id), for data sources it filled; when a slug "
+            "changes, the old document is deleted.",
+        ),
+        th.Property(
+            "source_url_template",
+            th.StringType,
+            title="Source URL template",
+            description="Link from each document back to Planhat, with {field} placeholders "
+            "filled from the company record, e.g. https://app.planhat.com/profile/{_id}.",
+        ),
+        th.Property(
+            "dry_run",
+            th.BooleanType,
+            default=False,
+            title="Dry run",
+            description="Write each rendered document to output_dir (the exact request body "
+            "as JSON and a markdown view) instead of calling Dust.",
+        ),
+        th.Property(
+            "output_dir",
+            th.StringType,
+            default="output/dust-documents",
+            title="Dry-run output directory",
+            description="Where dry_run writes documents.",
+        ),
+        th.Property(
+            "rebuild_store",
+            th.BooleanType,
+            default=False,
+            title="Rebuild the store",
+            description="Allow a new (empty) store while the data source already holds this "
+            "target's documents. Set it only for the full-refresh run that rebuilds a lost "
+            "store (e.g. `meltano run --full-refresh tap-planhat target-dust`); without it "
+            "such a run stops rather than replace complete documents with partial ones.",
+        ),
+        th.Property(
+            "streams",
+            th.ObjectType(
+                additional_properties=th.ObjectType(
+                    th.Property(
+                        "kind", th.StringType, required=True, allowed_values=list(STREAM_KINDS)
+                    ),
+                    th.Property("company_key", th.StringType),
+                ),
+            ),
+            title="Streams",
+            description="Stream name -> {kind, company_key}: what the stream holds (one of "
+            f"{', '.join(STREAM_KINDS)}) and which field names its company. Entries are "
+            "added to the defaults (companies: _id; conversations, endusers, projects, "
+            "assets: companyId; nps: cId; users: none), so streams renamed by stream maps "
+            "can be linked. Other streams are ignored with a warning.",
+        ),
+    ).to_dict()
+
+    default_sink_class = CompanyRecordSink
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.max_parallelism = 1  # one flush at a time: it renders every dirty company
+        self._ignored_streams: set[str] = set()
+
+    @cached_property
+    def stream_links(self) -> dict[str, StreamLink]:
+        streams = {**DEFAULT_STREAMS, **(self.config.get("streams") or {})}
+        return {
+            name: StreamLink(kind=link["kind"], company_key=link.get("company_key"))
+            for name, link in streams.items()
+        }
+
+    @cached_property
+    def publisher(self) -> Publisher:
+        """Opened on first use, so `--about` and empty runs touch neither disk nor network."""
+        options = RenderOptions(
+            max_document_chars=self.config["max_document_chars"],
+            document_id_mode=self.config["document_id_mode"],
+            source_url_template=self.config.get("source_url_template"),
+        )
+        if self.config.get("dry_run"):
+            destination: DustDestination | DryRunDestination = DryRunDestination(
+                self.config["output_dir"]
+            )
+        else:
+            destination = DustDestination(
+                DustClient(
+                    base_url=self.config["base_url"],
+                    api_key=self.config["api_key"],
+                    workspace_id=self.config["workspace_id"],
+                    space_id=self.config["space_id"],
+                    data_source_id=self.config["data_source_id"],
+                    max_upserts_per_minute=self.config["max_upserts_per_minute"],
+                    concurrency=self.config["concurrency"],
+                    timeout=self.config["request_timeout"],
+                    logger=self.logger,
+                )
+            )
+        return Publisher(
+            store=Store.open(self.config["store_url"]),
+            destination=destination,
+            options=options,
+            concurrency=self.config["concurrency"],
+            rebuild_store=self.config["rebuild_store"],
+            logger=self.logger,
+        )
+
+    def get_sink_class(self, stream_name: str) -> type[Sink]:
+        if stream_name in self.stream_links:
+            return CompanyRecordSink
+        if stream_name not in self._ignored_streams:
+            self._ignored_streams.add(stream_name)
+            self.logger.warning(
+                "Ignoring stream %r: it is not linked to companies (see the `streams` setting).",
+                stream_name,
+            )
+        return IgnoredStreamSink
+
+    def process_endofpipe(self) -> None:
+        """Flush even when no record came, so documents left pending by a past run are retried."""
+        self.publisher.flush()
+        super().process_endofpipe()
+        self.publisher.finish()
