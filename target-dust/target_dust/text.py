@@ -28,8 +28,8 @@ class _BodyConverter(MarkdownConverter):
     """Markdown for conversation bodies that reads well inside a document section.
 
     Headings become bold lines so that a body never outranks the item heading it sits
-    under; images keep only their alt text (mail bodies inline megabytes of base64);
-    links keep their target unless it is not a web, mail or phone link.
+    under; images are dropped (mail bodies inline logos and megabytes of base64); links
+    keep their target unless it is not a web, mail or phone link.
     """
 
     def convert_hN(self, n: int, el: object, text: str, parent_tags: set[str]) -> str:  # noqa: N802 (markdownify's hook name)
@@ -40,8 +40,8 @@ class _BodyConverter(MarkdownConverter):
         return f"\n\n**{text}**\n\n"
 
     def convert_img(self, el: object, text: str, parent_tags: set[str]) -> str:
-        del text, parent_tags
-        return el.attrs.get("alt") or ""  # type: ignore[attr-defined]
+        del el, text, parent_tags
+        return ""
 
     def convert_a(self, el: object, text: str, parent_tags: set[str]) -> str:
         href = (el.get("href") or "").strip()  # type: ignore[attr-defined]
@@ -64,6 +64,8 @@ _CONVERTER = _BodyConverter(
     escape_misc=False,
     heading_style="atx",
     newline_style="spaces",
+    wrap=True,  # with no width: source newlines are spaces, as in a browser
+    wrap_width=None,
 )
 
 
