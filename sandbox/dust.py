@@ -165,7 +165,7 @@ def _check_upsert_context(value: Any, path: tuple[str, ...], issues: _Issues) ->
     return {"sync_type": sync_type}
 
 
-def validate_body(body: Any) -> dict[str, Any]:
+def _validate_body(body: Any) -> dict[str, Any]:
     """Parse a request body like zod: keep only schema keys, or raise a 400 with every issue."""
     issues = _Issues()
     if not isinstance(body, dict):
@@ -212,7 +212,7 @@ def _well_formed(value: Any) -> Any:
     return value
 
 
-def parse_json(raw: bytes) -> Any:
+def _parse_json(raw: bytes) -> Any:
     """Decode a body like Next's parser: empty means `{}`, malformed JSON is a 400."""
     if not raw.strip():
         return {}
@@ -451,7 +451,7 @@ class DustSandbox(SandboxServer):
             ValueError: the body would be refused by Dust; the message says how.
         """
         try:
-            prepared = self._prepare(document_id, validate_body(body))
+            prepared = self._prepare(document_id, _validate_body(body))
             self._check_core(prepared)
         except _Rejected as rejected:
             raise ValueError(json.dumps(rejected.reply.body)) from None
@@ -551,10 +551,10 @@ class DustSandbox(SandboxServer):
 
     def _upsert(self, request: Request, document_id: str) -> Reply:
         self._check_write()
-        body = parse_json(request.body)
+        body = _parse_json(request.body)
         if not self.validate_before_rate_limit:
             self._take_slot()
-        data = validate_body(body)
+        data = _validate_body(body)
         if self.validate_before_rate_limit:
             self._take_slot()
         prepared = self._prepare(document_id, data)

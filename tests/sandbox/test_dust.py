@@ -808,3 +808,22 @@ def test_request_log_records_every_call(dust: DustSandbox) -> None:
     assert log.count(method="POST", status=400) == 1
     assert log.entries(method="GET")[-1].query == {"limit": ["3"]}
     assert log.bytes(method="GET") > 0
+
+
+def test_lone_surrogates_are_replaced_not_fatal(dust: DustSandbox) -> None:
+    body = b'{"text": "a\\ud800b", "tags": ["x\\udc00"]}'
+    response = requests.post(url(dust, "doc"), data=body, headers=AUTH, timeout=5)
+
+    assert response.status_code == 200, response.text
+    assert dust.document("doc")["text"] == "a\ufffdb"
+    assert get(dust, "doc").json()["document"]["tags"] == ["x\ufffd", "title:doc"]
+
+
+def test_unsupported_method_is_a_405(dust: DustSandbox) -> None:
+    response = requests.put(url(dust, "doc"), json={"text": "x"}, headers=AUTH, timeout=5)
+    assert_error(
+        response,
+        405,
+        "method_not_supported_error",
+        "The method passed is not supported, GET, POST, or DELETE is expected.",
+    )
