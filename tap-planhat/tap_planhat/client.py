@@ -1,0 +1,371 @@
+"""The base stream for Planhat collections: requests, retries, quota, paging, filtering.
+
+Every stream reads its collection top-level (`GET /<model>`), newest first
+(`sort=-updatedAt`), and stops at the first record older than its bookmark: with no
+server-side date filter (planhat-api.md §5) this is the cheapest complete read. A
+no-change run costs one request per stream.
+
+Two things can hide behind an early stop, and each costs at most one more request:
+
+- Records without `updatedAt` sort last, so the descending read never reaches them.
+  When it stops early, one request with `sort=updatedAt` (where they come first)
+  reads them, but only for streams whose last complete look found some (remembered
+  in state as `records_without_updatedAt`). A stream that had none skips it: such a
+  record created later is read once it is updated or on a full refresh. This is the
+  trade-off between "one request per stream" and reading the tail on every run.
+- A server that ignores `sort` would make the early stop lose data, so every page is
+  checked; on the first page out of order the stream warns once and falls back to a
+  full scan in `_id` order with the same client-side filter.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import random
+from decimal import Decimal
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
+
+import backoff
+from singer_sdk import RESTStream
+from singer_sdk.authenticators import BearerTokenAuthenticator
+from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
+from singer_sdk.streams.rest import PageContext
+from typing_extensions import override
+
+from tap_planhat.incremental import Since, is_ascending, is_descending
+from tap_planhat.paging import Walk
+from tap_planhat.throttle import retry_after
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Generator, Iterable
+
+    import requests
+    from singer_sdk.helpers.types import Context
+
+    from tap_planhat.tap import TapPlanhat
+    from tap_planhat.throttle import Throttle
+
+UNDATED_STATE_KEY = "records_without_updatedAt"
+"""Stream state: whether the last complete look found records without `updatedAt`."""
+
+IDS_AT_BOOKMARK_STATE_KEY = "ids_at_bookmark"
+"""Stream state: the `_id`s emitted with `updatedAt` equal to the bookmark."""
+
+NEWEST_FIRST, OLDEST_FIRST, BY_ID = "-updatedAt", "updatedAt", "_id"
+
+
+class _CountedElsewhere(logging.Filter):
+    """Drops the SDK's per-record warning for records without `updatedAt`.
+
+    Such records are expected in Planhat (see `tap_planhat.incremental`); the stream
+    reports how many it read in one line instead of one warning per record.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != "New replication value is null"
+
+
+logging.getLogger("singer_sdk").addFilter(_CountedElsewhere())
+
+
+class PageToken(NamedTuple):
+    """Where the next page starts, and in which order."""
+
+    offset: int
+    sort: str
+
+
+class PlanhatAuthError(FatalAPIError):
+    """Planhat refused the token (401): nothing can be read."""
+
+
+class PlanhatPermissionError(FatalAPIError):
+    """The token may not read this model (403); other models may still work."""
+
+
+class UnsortedListError(Exception):
+    """Planhat answered a page out of the requested order."""
+
+
+class PlanhatStream(RESTStream[PageToken]):
+    """A Planhat collection, listed globally and filtered by `updatedAt` on the client."""
+
+    primary_keys: ClassVar[tuple[str, ...]] = ("_id",)
+    replication_key = "updatedAt"
+    page_size: ClassVar[int]
+    """The `limit` asked for: the model's maximum page size."""
+    page_size_is_documented: ClassVar[bool] = True
+    """False where Planhat documents no maximum and may cap pages silently."""
+
+    backoff_factor: ClassVar[float] = 2.0
+    """Seconds before the first retry; later retries double it (with jitter)."""
+    backoff_max_wait: ClassVar[float] = 60.0
+    """Longest wait between retries unless Planhat asks for more with `Retry-After`."""
+    max_tries: ClassVar[int] = 8
+    """Attempts per request: enough to outlast Planhat's 60-120 s quota window."""
+
+    def __init__(self, tap: TapPlanhat) -> None:
+        super().__init__(tap)
+        self._throttle: Throttle = tap.throttle
+        self._declared = frozenset(self.schema["properties"])
+        self._reported: set[str] = set()
+
+    @override
+    @property
+    def url_base(self) -> str:
+        return self.config["api_url"].rstrip("/")
+
+    @override
+    @functools.cached_property
+    def authenticator(self) -> BearerTokenAuthenticator:
+        return BearerTokenAuthenticator(token=self.config["api_token"])
+
+    @override
+    @property
+    def timeout(self) -> float:  # type: ignore[override]
+        return float(self.config["request_timeout"])
+
+    @override
+    def get_url_params(self, context: Context | None, next_page_token: PageToken | None) -> dict:
+        token = next_page_token or PageToken(0, NEWEST_FIRST)
+        return {"limit": self.page_size, "offset": token.offset, "sort": token.sort}
+
+    # Reading -----------------------------------------------------------------------------
+
+    @override
+    def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        """Skip the stream on 403 (one warning), as long as it has emitted nothing yet.
+
+        A 403 after some records would leave the stream half read; it stays fatal so
+        the bookmark does not move past records that were never read.
+        """
+        emitted = False
+        try:
+            for record in super().get_records(context):
+                emitted = True
+                yield record
+        except PlanhatPermissionError as error:
+            if emitted:
+                raise
+            self.logger.warning("Skipping stream '%s': %s", self.name, error)
+
+    @override
+    def request_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        state = self.get_context_state(context)
+        since = Since(
+            self.get_starting_timestamp(context),
+            frozenset(state.get(IDS_AT_BOOKMARK_STATE_KEY, ())),
+        )
+        emitted: dict[str, Any] = {}
+        with self.get_http_request_counter() as counter:
+            counter.with_context(context)
+            read = functools.partial(self._scan, context, since, emitted, counter.increment)
+            try:
+                undated_before = since.undated
+                if (yield from read(NEWEST_FIRST)):
+                    state[UNDATED_STATE_KEY] = since.undated > undated_before
+                elif state.get(UNDATED_STATE_KEY, True):
+                    undated_before = since.undated
+                    yield from read(OLDEST_FIRST)
+                    state[UNDATED_STATE_KEY] = since.undated > undated_before
+            except UnsortedListError as error:
+                self.logger.warning(
+                    "Stream '%s': %s; reading the whole list in _id order instead and "
+                    "filtering by updatedAt here",
+                    self.name,
+                    error,
+                )
+                undated_before = since.undated
+                yield from read(BY_ID)
+                state[UNDATED_STATE_KEY] = since.undated > undated_before
+        if since.newest is not None:
+            state[IDS_AT_BOOKMARK_STATE_KEY] = since.ids_at_newest()
+        if since.undated:
+            self.logger.info(
+                "Stream '%s': read %d records without updatedAt, judged by their creation time",
+                self.name,
+                since.undated,
+            )
+
+    def _scan(
+        self,
+        context: Context | None,
+        since: Since,
+        emitted: dict[str, Any],
+        count_request: Callable[[], None],
+        sort: str,
+    ) -> Generator[dict[str, Any], None, bool]:
+        """Read one order and yield the records `since` wants, each version once.
+
+        Returns whether the read reached the end of the list. Newest-first stops at
+        the first record older than the window; oldest-first (the undated records)
+        stops at the first dated one; `_id` order reads everything.
+        """
+        walk = Walk(self.page_size, limit_is_max=self.page_size_is_documented)
+        while not walk.finished:
+            page = self._read_page(context, PageToken(walk.offset, sort))
+            count_request()
+            if sort == NEWEST_FIRST and not is_descending(page):
+                raise UnsortedListError(f"Planhat ignored sort={sort}")
+            if sort == OLDEST_FIRST and not is_ascending(page):
+                raise UnsortedListError(f"Planhat ignored sort={sort}")
+            if not walk.accept(page):
+                continue
+            for record in page:
+                key = record.get("_id")
+                if key in emitted and emitted[key] == record.get("updatedAt"):
+                    continue
+                if since.wants(record):
+                    emitted[key] = record.get("updatedAt")
+                    yield record
+            if sort == NEWEST_FIRST and any(since.is_older(r) for r in page):
+                return walk.finished
+            if sort == OLDEST_FIRST and any(r.get("updatedAt") for r in page):
+                return True
+        return True
+
+    def _read_page(self, context: Context | None, token: PageToken) -> list[dict[str, Any]]:
+        request = self.get_http_request(
+            page=PageContext(stream_context=context, next_page_token=token)
+        )
+        prepared = self.build_prepared_request(
+            method=request.method,
+            url=request.url,
+            params=request.encode_params(),
+            headers=request.headers,
+        )
+        return self._send_with_retries(prepared)
+
+    @functools.cached_property
+    def _send_with_retries(self) -> Callable[[requests.PreparedRequest], list[dict[str, Any]]]:
+        return self.request_decorator(self._send)
+
+    def _send(self, prepared: requests.PreparedRequest) -> list[dict[str, Any]]:
+        response = self.requests_session.send(prepared, timeout=self.timeout)
+        self.validate_response(response)
+        return self.parse_response(response)
+
+    @override
+    def parse_response(self, response: requests.Response) -> list[dict[str, Any]]:
+        """The page as a list, money as Decimal; a cut-off body is retried."""
+        try:
+            page = json.loads(response.content, parse_float=Decimal)
+        except ValueError as error:
+            msg = f"Planhat sent incomplete JSON for {response.request.path_url}: {error}"
+            raise RetriableAPIError(msg, response) from error
+        if not isinstance(page, list):
+            msg = (
+                f"Planhat answered {response.request.path_url} with a JSON "
+                f"{type(page).__name__}, not a list of records"
+            )
+            raise FatalAPIError(msg)
+        return page
+
+    @override
+    def post_process(self, row: dict, context: Context | None = None) -> dict | None:
+        """Report fields the schema does not declare once per stream, and keep them.
+
+        Records without `updatedAt` get it as null so the bookmark logic can read it.
+        """
+        unknown = row.keys() - self._declared - self._reported
+        if unknown:
+            self._reported |= unknown
+            self.logger.warning(
+                "Stream '%s': Planhat sent fields the schema does not declare, passed "
+                "through untyped: %s",
+                self.name,
+                ", ".join(sorted(unknown)),
+            )
+        row.setdefault(self.replication_key, None)
+        return row
+
+    # Errors and retries --------------------------------------------------------------
+
+    @override
+    def validate_response(self, response: requests.Response) -> None:
+        status = response.status_code
+        if status == HTTPStatus.UNAUTHORIZED:
+            msg = (
+                f"Planhat refused the API token (401 Unauthorized) at {self.url_base}. "
+                "Check `api_token`, and check `api_url`: tenants on other clusters use "
+                "another host, e.g. https://api-eu.planhat.com."
+            )
+            raise PlanhatAuthError(msg)
+        if status == HTTPStatus.FORBIDDEN:
+            msg = (
+                f"Planhat answered 403 Forbidden: {_planhat_message(response)} "
+                "(give the service account read access to this model to sync it)"
+            )
+            raise PlanhatPermissionError(msg)
+        if status == HTTPStatus.TOO_MANY_REQUESTS or status >= HTTPStatus.INTERNAL_SERVER_ERROR:
+            raise RetriableAPIError(self.response_error_message(response), response)
+        if status >= HTTPStatus.BAD_REQUEST:
+            raise FatalAPIError(self.response_error_message(response))
+        self._throttle.observe(response)
+
+    @override
+    def response_error_message(self, response: requests.Response) -> str:
+        """Status, request path and Planhat's message; never headers or credentials."""
+        return (
+            f"Planhat answered {response.status_code} {response.reason} to "
+            f"GET {response.request.path_url}: {_planhat_message(response)}"
+        )
+
+    @override
+    def request_decorator(self, func: Callable) -> Callable:
+        """Retry with backoff around the shared throttle, so every attempt is counted."""
+
+        @functools.wraps(func)
+        def throttled(*args: Any, **kwargs: Any) -> Any:
+            self._throttle.wait()
+            return func(*args, **kwargs)
+
+        return super().request_decorator(throttled)
+
+    @override
+    def backoff_wait_generator(self) -> Generator[float, Any, None]:
+        """Planhat's `Retry-After` when given, else exponential steps with jitter."""
+        steps = backoff.expo(factor=self.backoff_factor, max_value=self.backoff_max_wait)
+        next(steps)  # expo's priming value
+        exception = yield 0.0
+        while True:
+            step = next(steps)
+            response = getattr(exception, "response", None)
+            hint = retry_after(response) if response is not None else None
+            jittered = random.uniform(step / 2, step)  # noqa: S311 - spreading retries
+            exception = yield jittered if hint is None else hint
+
+    @override
+    def backoff_jitter(self, value: float) -> float:
+        """No jitter on top: `Retry-After` is exact, and the steps carry their own."""
+        return value
+
+    @override
+    def backoff_max_tries(self) -> int:
+        return self.max_tries
+
+    @override
+    def backoff_handler(self, details: Any) -> None:
+        exception = details.get("exception")
+        self.logger.warning(
+            "Stream '%s': retrying in %.1f s (attempt %d of %d failed): %s",
+            self.name,
+            details.get("wait", 0.0),
+            details.get("tries", 0),
+            self.max_tries,
+            exception if exception is not None else "no answer",
+        )
+
+
+def _planhat_message(response: requests.Response) -> str:
+    """Planhat's `message` field, or the start of the body."""
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:300] or response.reason
+    if isinstance(body, dict) and body.get("message"):
+        return str(body["message"])
+    return response.text[:300]

@@ -1,0 +1,225 @@
+"""Record schemas: every field of planhat-api.md §4, typed, and permissive where Planhat is.
+
+Planhat returns some fields in more than one shape (a company `owner` is an id in
+single GETs and `{_id, nickName}` in lists; conversation `endusers` are ids in the
+model table and objects in the examples), so those accept both. `custom` holds the
+tenant's custom fields under their display names and takes any keys. Records may carry
+fields this file does not know yet: the schemas allow additional properties, and the
+stream reports each such field once.
+
+Fields whose shape no source describes are left untyped (`AnyType`) rather than guessed.
+"""
+
+from __future__ import annotations
+
+from singer_sdk import typing as th
+
+ID = th.StringType
+TIMESTAMP = th.DateTimeType
+
+ID_OR_OBJECT = th.AnyOf(th.StringType(), th.ObjectType(additional_properties=True), th.NullType())
+"""An objectId, or the object Planhat expands it to in list answers."""
+
+CUSTOM = th.Property(
+    "custom",
+    th.ObjectType(additional_properties=True),
+    description="Custom fields, keyed by their display names (which may contain spaces).",
+)
+
+
+def _model(*properties: th.Property) -> dict:
+    """A record schema with the fields every Planhat model shares."""
+    return th.PropertiesList(
+        th.Property("_id", ID, required=True, description="Planhat's ObjectId."),
+        *properties,
+        CUSTOM,
+        th.Property("createdAt", TIMESTAMP),
+        th.Property(
+            "updatedAt",
+            TIMESTAMP,
+            description="Replication key. Null on records Planhat keeps without it.",
+        ),
+        th.Property("__v", th.IntegerType, description="MongoDB document version."),
+        additional_properties=True,
+    ).to_dict()
+
+
+def _strings(name: str) -> th.Property:
+    return th.Property(name, th.ArrayType(th.StringType))
+
+
+COMPANY = _model(
+    th.Property("name", th.StringType),
+    th.Property("slug", th.StringType),
+    th.Property("externalId", th.StringType),
+    th.Property("sourceId", th.StringType),
+    th.Property("owner", ID_OR_OBJECT, description="Owner: a user id or {_id, nickName}."),
+    th.Property("coOwner", ID_OR_OBJECT, description="Co-owner: a user id or {_id, nickName}."),
+    th.Property("phase", th.StringType),
+    th.Property("phaseSince", TIMESTAMP),
+    th.Property("status", th.StringType, description="prospect, coming, customer, canceled, lost."),
+    th.Property("customerFrom", TIMESTAMP),
+    th.Property("customerTo", TIMESTAMP),
+    th.Property("lastRenewal", TIMESTAMP),
+    th.Property("renewalDate", TIMESTAMP),
+    th.Property("renewalDaysFromNow", th.NumberType),
+    th.Property("h", th.IntegerType, description="Health score."),
+    th.Property("hProfile", ID),
+    th.Property("hDiff", th.NumberType),
+    th.Property("hDiffDate", TIMESTAMP),
+    th.Property("csmScore", th.NumberType),
+    th.Property("csmScoreLog", th.AnyType),
+    th.Property("mrr", th.NumberType),
+    th.Property("arr", th.NumberType),
+    th.Property("mr", th.NumberType),
+    th.Property("mrTotal", th.NumberType),
+    th.Property("mrrTotal", th.NumberType),
+    th.Property("nrr30", th.NumberType),
+    th.Property("nrrTotal", th.NumberType),
+    th.Property("renewalMrr", th.NumberType),
+    th.Property("renewalArr", th.NumberType),
+    th.Property("orgArrTotal", th.NumberType),
+    th.Property("lastTouch", TIMESTAMP),
+    th.Property("lastTouchType", th.StringType),
+    th.Property("lastTouchByType", th.ObjectType(additional_properties=True)),
+    th.Property("lastActive", TIMESTAMP),
+    th.Property("lastActivities", th.AnyType),
+    th.Property("nextTouch", TIMESTAMP),
+    _strings("domains"),
+    _strings("tags"),
+    th.Property("description", th.StringType),
+    th.Property("web", th.StringType),
+    th.Property("address", th.StringType),
+    th.Property("city", th.StringType),
+    th.Property("zip", th.StringType),
+    th.Property("country", th.StringType),
+    th.Property("orgPath", th.StringType),
+    th.Property("orgLevel", th.NumberType),
+    th.Property("headId", ID),
+    th.Property("usage", th.ObjectType(additional_properties=True)),
+    th.Property("sunits", th.ObjectType(additional_properties=True)),
+    th.Property("createDate", TIMESTAMP),
+    th.Property("lastUpdated", TIMESTAMP),
+)
+
+_PERSON = th.AnyOf(th.StringType(), th.ObjectType(additional_properties=True))
+"""A conversation participant: an id, or `{id, name}` (`isOwner` for users)."""
+
+CONVERSATION = _model(
+    th.Property("companyId", ID),
+    th.Property("companyName", th.StringType),
+    th.Property("type", th.StringType, description="email, chat, ticket, call, note or custom."),
+    th.Property("subject", th.StringType),
+    th.Property("description", th.StringType, description="HTML body."),
+    th.Property("snippet", th.StringType),
+    th.Property("date", TIMESTAMP, description="When the conversation happened."),
+    th.Property("outDate", TIMESTAMP),
+    th.Property("createDate", TIMESTAMP),
+    th.Property("updateDate", TIMESTAMP, description="Tickets carry this instead of updatedAt."),
+    th.Property("users", th.ArrayType(_PERSON)),
+    th.Property("endusers", th.ArrayType(_PERSON)),
+    _strings("userIds"),
+    th.Property("sender", th.AnyType),
+    th.Property("starred", th.BooleanType),
+    th.Property("pinned", th.BooleanType),
+    th.Property("archived", th.BooleanType),
+    th.Property("isOpen", th.BooleanType),
+    th.Property("isSeen", th.BooleanType),
+    th.Property("hasMore", th.BooleanType),
+    th.Property("hasAttachments", th.BooleanType),
+    th.Property("isCustomType", th.BooleanType),
+    th.Property("externalId", th.StringType),
+    th.Property("activityTags", th.ArrayType(th.AnyType)),
+    _strings("tags"),
+    _strings("emailTemplateIds"),
+    th.Property("history", th.AnyType),
+    th.Property("timeBucket", th.AnyType),
+    th.Property("numberOfParts", th.IntegerType),
+    th.Property("numberOfRelevantParts", th.IntegerType),
+    th.Property("assigneeName", th.StringType),
+    th.Property("waitsToBeFiltered", th.BooleanType),
+)
+
+ENDUSER = _model(
+    th.Property("email", th.StringType),
+    th.Property("firstName", th.StringType),
+    th.Property("lastName", th.StringType),
+    th.Property("name", th.StringType),
+    th.Property("companyId", ID),
+    th.Property("companyName", th.StringType),
+    th.Property("externalId", th.StringType),
+    th.Property("sourceId", th.StringType),
+    th.Property("position", th.StringType),
+    th.Property("phone", th.StringType),
+    _strings("tags"),
+    th.Property("featured", th.BooleanType),
+    th.Property("primary", th.BooleanType),
+    th.Property("archived", th.BooleanType),
+    _strings("otherEmails"),
+    th.Property("nps", th.NumberType),
+    th.Property("npsComment", th.StringType),
+    th.Property("npsDate", TIMESTAMP),
+    th.Property("npsSent", TIMESTAMP),
+    th.Property("lastTouch", TIMESTAMP),
+    th.Property("lastTouchByType", th.ObjectType(additional_properties=True)),
+    th.Property("lastActivities", th.AnyType),
+    th.Property("beats", th.NumberType),
+    th.Property("beatTrend", th.NumberType),
+    th.Property("convs14", th.NumberType),
+    th.Property("convsTotal", th.NumberType),
+    th.Property("relevance", th.NumberType),
+    th.Property("usage", th.ObjectType(additional_properties=True)),
+    th.Property("createDate", TIMESTAMP),
+)
+
+NPS = _model(
+    th.Property("cId", ID, description="The company (NPS links companies by cId)."),
+    th.Property("euId", ID, description="The end user who answered."),
+    th.Property("email", th.StringType),
+    th.Property("score", th.IntegerType, description="0 to 10."),
+    th.Property("comment", th.StringType),
+    th.Property("dateSent", TIMESTAMP),
+    th.Property("dateAnswered", TIMESTAMP),
+    th.Property("source", th.StringType),
+    th.Property("sourceId", th.StringType),
+    th.Property("campaignId", ID),
+)
+
+PROJECT = _model(
+    th.Property("name", th.StringType),
+    th.Property("companyId", ID),
+    th.Property("companyName", th.StringType),
+    th.Property("externalId", th.StringType),
+    th.Property("sourceId", th.StringType),
+    th.Property("currency", th.StringType),
+    th.Property("startDate", TIMESTAMP),
+    th.Property("endDate", TIMESTAMP),
+    th.Property("mrr", th.NumberType),
+    th.Property("arr", th.NumberType),
+    th.Property("nrr", th.NumberType),
+)
+
+ASSET = _model(
+    th.Property("companyId", ID),
+    th.Property("companyName", th.StringType),
+    th.Property("externalId", th.StringType),
+    th.Property("sourceId", th.StringType),
+    th.Property("name", th.StringType),
+    th.Property("serialNumber", th.StringType),
+    th.Property("value", th.NumberType),
+    th.Property("_currency", th.StringType),
+    th.Property("installDate", TIMESTAMP),
+    th.Property("status", th.StringType),
+    th.Property("ownerId", ID),
+    th.Property("ownerName", th.StringType),
+    th.Property("followers", th.ArrayType(th.AnyType)),
+)
+
+USER = _model(
+    th.Property("email", th.StringType),
+    th.Property("nickName", th.StringType),
+    th.Property("firstName", th.StringType),
+    th.Property("lastName", th.StringType),
+    th.Property("inactive", th.BooleanType),
+    th.Property("roles", th.ArrayType(th.AnyType)),
+)
