@@ -123,6 +123,8 @@ class Publisher:
         self._tally = Tally()
         self._store_checked = not destination.records_upserts
         self._flushed_at: int | None = None
+        self._probing = True
+        """The run's first document goes alone: a wrong key or id then costs one request."""
         self._tried: dict[str, str] = {}
         """Company id -> payload hash that failed (or was written, in a dry run) this run."""
 
@@ -146,9 +148,10 @@ class Publisher:
                         continue
                     self._check_store()
                     in_flight[pool.submit(self._send, job)] = job
-                    if len(in_flight) >= 2 * self._concurrency:
+                    if self._probing or len(in_flight) >= 2 * self._concurrency:
                         done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
                         self._record(done, in_flight, progress)
+                        self._probing = False
                 self._record(wait(in_flight).done, in_flight, progress)
             except BaseException:
                 self._record_successes(in_flight, progress)
@@ -199,7 +202,20 @@ class Publisher:
             progress.skipped()
             return None
         progress.processing(name, company_id)
-        replaces = last.document_id if last.document_id != document.document_id else None
+        holder = self.store.other_holder(document.document_id, company_id)
+        if holder is not None:
+            self._logger.warning(
+                "Companies %s and %s both map to document %s, so each upsert replaces the "
+                "other's document; document_id_mode planhat_id gives every company its own.",
+                company_id,
+                holder,
+                document.document_id,
+            )
+        replaces = None
+        if last.document_id not in {None, document.document_id} and (
+            self.store.other_holder(last.document_id, company_id) is None
+        ):
+            replaces = last.document_id  # its slug changed; the old document would linger
         return _Job(company_id, name, document, payload_hash, replaces)
 
     def _send(self, job: _Job) -> None:

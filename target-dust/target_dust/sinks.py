@@ -55,7 +55,7 @@ class CompanyRecordSink(BatchSink):
         self._publisher.store.stage(
             stream=self.stream_name,
             kind=self._link.kind,
-            pk=primary_key(record, self.key_properties or ("_id",)),
+            pk=primary_key(record, self.key_properties),
             company_id=company_id,
             record=record,
         )

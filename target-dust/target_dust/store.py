@@ -248,6 +248,15 @@ class Store:
         ).fetchone()
         return LastUpsert(*row) if row else LastUpsert(None, None)
 
+    def other_holder(self, document_id: str, company_id: str) -> str | None:
+        """Another company whose last upserted document has this id (legacy slug clashes)."""
+        row = self._execute(
+            "SELECT company_id FROM companies WHERE document_id = ? AND company_id <> ?"
+            " ORDER BY company_id",
+            (document_id, company_id),
+        ).fetchone()
+        return row[0] if row else None
+
     def count_dirty(self) -> int:
         return self._execute("SELECT COUNT(*) FROM companies WHERE dirty = 1").fetchone()[0]
 
@@ -294,5 +303,11 @@ class Store:
 
 
 def primary_key(record: Mapping[str, Any], key_properties: Iterable[str]) -> str:
-    """The stored key of a record: its key property values as a JSON list."""
-    return canonical_json([record.get(key) for key in key_properties])
+    """The stored key of a record: its key property values (default `_id`) as a JSON list.
+
+    A record without any key is identified by its content.
+    """
+    keys = list(key_properties) or ["_id"]
+    if all(key in record for key in keys):
+        return canonical_json([record[key] for key in keys])
+    return "sha256:" + _digest(canonical_json(record))

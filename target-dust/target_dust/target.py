@@ -99,7 +99,7 @@ class TargetDust(Target):
         ),
         th.Property(
             "request_timeout",
-            th.NumberType(minimum=1),
+            th.NumberType(exclusive_minimum=0),
             default=180,
             title="Request timeout",
             description="Seconds to wait for Dust's answer to one request. Dust indexes a "

@@ -1,0 +1,107 @@
+"""Helpers for the target-dust tests: Singer input from generated tenants, target runs."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from contextlib import redirect_stdout
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from target_dust.target import TargetDust
+
+from sandbox.dust import DUST_API_KEY
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from pathlib import Path
+
+    from sandbox.dust import DustSandbox
+
+STREAM_ORDER = ("assets", "companies", "conversations", "endusers", "nps", "projects", "users")
+"""Alphabetical, as singer-sdk taps emit streams: children may precede their company."""
+
+KEY_FIELDS = {"companyId": "string", "cId": "string"}
+DATE_FIELDS = ("createdAt", "updatedAt", "date", "dateAnswered", "dateSent", "renewalDate")
+NUMBER_FIELDS = ("mrr", "arr", "value", "score", "h")
+
+
+def schema_for(stream: str) -> dict[str, Any]:
+    """A permissive schema like the tap's: dates parsed to datetime, numbers to Decimal."""
+    properties: dict[str, Any] = {"_id": {"type": "string"}}
+    properties.update({f: {"type": ["string", "null"]} for f in KEY_FIELDS})
+    properties.update({f: {"type": ["string", "null"], "format": "date-time"} for f in DATE_FIELDS})
+    properties.update({f: {"type": ["number", "null"]} for f in NUMBER_FIELDS})
+    return {"type": "object", "properties": properties, "additionalProperties": True}
+
+
+def singer_lines(
+    records: dict[str, list[dict[str, Any]]],
+    *,
+    streams: Iterable[str] = STREAM_ORDER,
+    state: dict[str, Any] | None = None,
+) -> str:
+    """SCHEMA and RECORD messages per stream, then one STATE message."""
+    lines = []
+    for stream in streams:
+        if stream not in records:
+            continue
+        lines.append(
+            {
+                "type": "SCHEMA",
+                "stream": stream,
+                "schema": schema_for(stream),
+                "key_properties": ["_id"],
+            }
+        )
+        lines.extend({"type": "RECORD", "stream": stream, "record": r} for r in records[stream])
+    lines.append({"type": "STATE", "value": state or {"bookmarks": {"run": 1}}})
+    return "".join(json.dumps(line) + "\n" for line in lines)
+
+
+@dataclass
+class RunResult:
+    stdout: str
+    log: str
+
+    @property
+    def states(self) -> list[dict[str, Any]]:
+        return [json.loads(line) for line in self.stdout.splitlines() if line.strip()]
+
+
+def run_target(config: dict[str, Any], text: str) -> RunResult:
+    """Run the target in-process on `text`; return stdout (state lines) and its log."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    logger = logging.getLogger("target-dust")
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    stdout = io.StringIO()
+    try:
+        with redirect_stdout(stdout):
+            TargetDust(config=config).listen(io.StringIO(text))
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+    return RunResult(stdout.getvalue(), stream.getvalue())
+
+
+def dust_config(dust: DustSandbox, tmp_path: Path, **overrides: Any) -> dict[str, Any]:
+    return {
+        "api_key": DUST_API_KEY,
+        "workspace_id": dust.workspace_id,
+        "space_id": dust.space_id,
+        "data_source_id": dust.data_source_id,
+        "base_url": dust.url,
+        "store_url": str(tmp_path / "store.db"),
+        "concurrency": 4,
+        "request_timeout": 5,
+        **overrides,
+    }
+
+
+def errors(dust: DustSandbox) -> list[Any]:
+    """Every answer of the emulator that was not a success."""
+    return [e for e in dust.log.entries() if e.status >= 400 or e.status == 0]
