@@ -40,8 +40,8 @@ _ESCAPED_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
 _MISSING = object()
 
 
-class _Rejected(Exception):  # noqa: N818 - control flow, not an error of ours
-    """Stops request handling with the answer Dust would give."""
+class DustError(Exception):
+    """A request Dust refuses; `reply` is the error answer it gives (status and envelope)."""
 
     def __init__(self, reply: Reply) -> None:
         super().__init__(reply.body)
@@ -53,8 +53,8 @@ def _error(status: int, error_type: str, message: str, **extra: Any) -> Reply:
     return Reply(status, {"error": {"type": error_type, "message": message, **extra}})
 
 
-def _reject(status: int, error_type: str, message: str, **extra: Any) -> _Rejected:
-    return _Rejected(_error(status, error_type, message, **extra))
+def _reject(status: int, error_type: str, message: str, **extra: Any) -> DustError:
+    return DustError(_error(status, error_type, message, **extra))
 
 
 # --- Request body: the zod schema `PostDataSourceDocumentRequestSchema` ------------------
@@ -165,8 +165,12 @@ def _check_upsert_context(value: Any, path: tuple[str, ...], issues: _Issues) ->
     return {"sync_type": sync_type}
 
 
-def _validate_body(body: Any) -> dict[str, Any]:
-    """Parse a request body like zod: keep only schema keys, or raise a 400 with every issue."""
+def validate_body(body: Any) -> dict[str, Any]:
+    """Parse a request body like zod does: keep only the schema's keys.
+
+    Raises:
+        DustError: the 400 Dust answers, listing every issue.
+    """
     issues = _Issues()
     if not isinstance(body, dict):
         issues.expect((), "object", body)
@@ -212,8 +216,12 @@ def _well_formed(value: Any) -> Any:
     return value
 
 
-def _parse_json(raw: bytes) -> Any:
-    """Decode a body like Next's parser: empty means `{}`, malformed JSON is a 400."""
+def parse_json(raw: bytes) -> Any:
+    """Decode a body like Next's parser: empty means `{}`.
+
+    Raises:
+        DustError: the 400 for malformed JSON.
+    """
     if not raw.strip():
         return {}
     try:
@@ -451,10 +459,10 @@ class DustSandbox(SandboxServer):
             ValueError: the body would be refused by Dust; the message says how.
         """
         try:
-            prepared = self._prepare(document_id, _validate_body(body))
+            prepared = self._prepare(document_id, validate_body(body))
             self._check_core(prepared)
-        except _Rejected as rejected:
-            raise ValueError(json.dumps(rejected.reply.body)) from None
+        except DustError as refused:
+            raise ValueError(json.dumps(refused.reply.body)) from None
         self._store(prepared, counted=False)
 
     # --- HTTP ---------------------------------------------------------------------------
@@ -473,8 +481,8 @@ class DustSandbox(SandboxServer):
     def route(self, request: Request) -> Reply:
         try:
             return self._dispatch(request)
-        except _Rejected as rejected:
-            return rejected.reply
+        except DustError as refused:
+            return refused.reply
         except Exception as exc:  # Dust answers unhandled errors with a 500 too
             return _error(500, "internal_server_error", f"Unhandled internal server error: {exc!r}")
 
@@ -547,14 +555,14 @@ class DustSandbox(SandboxServer):
     def _take_slot(self) -> None:
         allowed, _, _ = self._limiter.acquire()
         if not allowed:
-            raise _Rejected(self._rate_limited())
+            raise DustError(self._rate_limited())
 
     def _upsert(self, request: Request, document_id: str) -> Reply:
         self._check_write()
-        body = _parse_json(request.body)
+        body = parse_json(request.body)
         if not self.validate_before_rate_limit:
             self._take_slot()
-        data = _validate_body(body)
+        data = validate_body(body)
         if self.validate_before_rate_limit:
             self._take_slot()
         prepared = self._prepare(document_id, data)
@@ -562,7 +570,7 @@ class DustSandbox(SandboxServer):
             try:
                 self._check_core(prepared)
                 self._store(prepared, counted=True)
-            except _Rejected:
+            except DustError:
                 pass
             return Reply(200, {"document": {"document_id": document_id}})
         self._check_core(prepared)
