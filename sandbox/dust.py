@@ -490,6 +490,7 @@ class DustSandbox(SandboxServer):
         match = _ROUTE.match(request.path)
         if match is None:
             raise _reject(404, "invalid_request_error", "Unknown endpoint.")
+        # The body parser runs before any handler, so even before authentication.
         if request.method == "POST" and len(request.body) > self.max_body_bytes:
             raise _reject(413, "content_too_large", "Request body too large.")
         self._authenticate(request, unquote(match["w"]))
