@@ -7,7 +7,7 @@ tenant's custom fields under their display names and takes any keys. Records may
 fields this file does not know yet: the schemas allow additional properties, and the
 stream reports each such field once.
 
-Fields whose shape no source describes are left untyped (`AnyType`) rather than guessed.
+Fields whose shape no source describes accept any JSON value rather than a guess.
 """
 
 from __future__ import annotations
@@ -17,7 +17,17 @@ from singer_sdk import typing as th
 ID = th.StringType
 TIMESTAMP = th.DateTimeType
 
-ID_OR_OBJECT = th.AnyOf(th.StringType(), th.ObjectType(additional_properties=True), th.NullType())
+ANY_VALUE = th.AnyOf(
+    th.StringType(),
+    th.NumberType(),
+    th.BooleanType(),
+    th.ObjectType(additional_properties=True),
+    th.ArrayType(th.AnyType()),
+)
+"""Any JSON value, for fields whose shape no source describes (spelled out so that
+schema-driven tools, the SDK's own tests among them, can read it)."""
+
+ID_OR_OBJECT = th.AnyOf(th.StringType(), th.ObjectType(additional_properties=True))
 """An objectId, or the object Planhat expands it to in list answers."""
 
 CUSTOM = th.Property(
@@ -29,7 +39,7 @@ CUSTOM = th.Property(
 
 def _model(*properties: th.Property) -> dict:
     """A record schema with the fields every Planhat model shares."""
-    return th.PropertiesList(
+    schema = th.PropertiesList(
         th.Property("_id", ID, required=True, description="Planhat's ObjectId."),
         *properties,
         CUSTOM,
@@ -42,6 +52,12 @@ def _model(*properties: th.Property) -> dict:
         th.Property("__v", th.IntegerType, description="MongoDB document version."),
         additional_properties=True,
     ).to_dict()
+    for definition in schema["properties"].values():
+        if "anyOf" in definition:  # the SDK makes optional unions nullable with a bare "null"
+            definition["anyOf"] = [
+                {"type": "null"} if option == "null" else option for option in definition["anyOf"]
+            ]
+    return schema
 
 
 def _strings(name: str) -> th.Property:
@@ -68,7 +84,7 @@ COMPANY = _model(
     th.Property("hDiff", th.NumberType),
     th.Property("hDiffDate", TIMESTAMP),
     th.Property("csmScore", th.NumberType),
-    th.Property("csmScoreLog", th.AnyType),
+    th.Property("csmScoreLog", ANY_VALUE),
     th.Property("mrr", th.NumberType),
     th.Property("arr", th.NumberType),
     th.Property("mr", th.NumberType),
@@ -83,7 +99,7 @@ COMPANY = _model(
     th.Property("lastTouchType", th.StringType),
     th.Property("lastTouchByType", th.ObjectType(additional_properties=True)),
     th.Property("lastActive", TIMESTAMP),
-    th.Property("lastActivities", th.AnyType),
+    th.Property("lastActivities", ANY_VALUE),
     th.Property("nextTouch", TIMESTAMP),
     _strings("domains"),
     _strings("tags"),
@@ -119,7 +135,7 @@ CONVERSATION = _model(
     th.Property("users", th.ArrayType(_PERSON)),
     th.Property("endusers", th.ArrayType(_PERSON)),
     _strings("userIds"),
-    th.Property("sender", th.AnyType),
+    th.Property("sender", ANY_VALUE),
     th.Property("starred", th.BooleanType),
     th.Property("pinned", th.BooleanType),
     th.Property("archived", th.BooleanType),
@@ -129,11 +145,11 @@ CONVERSATION = _model(
     th.Property("hasAttachments", th.BooleanType),
     th.Property("isCustomType", th.BooleanType),
     th.Property("externalId", th.StringType),
-    th.Property("activityTags", th.ArrayType(th.AnyType)),
+    th.Property("activityTags", th.ArrayType(th.AnyType())),
     _strings("tags"),
     _strings("emailTemplateIds"),
-    th.Property("history", th.AnyType),
-    th.Property("timeBucket", th.AnyType),
+    th.Property("history", ANY_VALUE),
+    th.Property("timeBucket", ANY_VALUE),
     th.Property("numberOfParts", th.IntegerType),
     th.Property("numberOfRelevantParts", th.IntegerType),
     th.Property("assigneeName", th.StringType),
@@ -162,7 +178,7 @@ ENDUSER = _model(
     th.Property("npsSent", TIMESTAMP),
     th.Property("lastTouch", TIMESTAMP),
     th.Property("lastTouchByType", th.ObjectType(additional_properties=True)),
-    th.Property("lastActivities", th.AnyType),
+    th.Property("lastActivities", ANY_VALUE),
     th.Property("beats", th.NumberType),
     th.Property("beatTrend", th.NumberType),
     th.Property("convs14", th.NumberType),
@@ -212,7 +228,7 @@ ASSET = _model(
     th.Property("status", th.StringType),
     th.Property("ownerId", ID),
     th.Property("ownerName", th.StringType),
-    th.Property("followers", th.ArrayType(th.AnyType)),
+    th.Property("followers", th.ArrayType(th.AnyType())),
 )
 
 USER = _model(
@@ -221,5 +237,5 @@ USER = _model(
     th.Property("firstName", th.StringType),
     th.Property("lastName", th.StringType),
     th.Property("inactive", th.BooleanType),
-    th.Property("roles", th.ArrayType(th.AnyType)),
+    th.Property("roles", th.ArrayType(th.AnyType())),
 )

@@ -62,7 +62,7 @@ class TapPlanhat(Tap):
         ),
         th.Property(
             "request_timeout",
-            th.NumberType(minimum=1),
+            th.NumberType(exclusive_minimum=0),
             default=120,
             title="Request timeout",
             description=(

@@ -1,0 +1,78 @@
+"""Helpers for the tap tests: an emulator with a request hook and an in-process run."""
+
+from __future__ import annotations
+
+import io
+import json
+from contextlib import redirect_stdout
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from tap_planhat.tap import TapPlanhat
+
+from sandbox.generator import generate_tenant
+from sandbox.planhat import PlanhatSandbox
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from sandbox.common import Request
+
+STREAMS = ("assets", "companies", "conversations", "endusers", "nps", "projects", "users")
+
+
+def small_tenant(**options: Any) -> dict[str, list[dict[str, Any]]]:
+    """Twelve companies and their children; every list fits in one page."""
+    return generate_tenant(seed=7, companies=12, large_company_bytes=0, **options)
+
+
+class HookedPlanhat(PlanhatSandbox):
+    """The emulator with a hook called before each request, to change data mid-sync."""
+
+    hook: Callable[[Request], None] | None = None
+
+    def route(self, request: Request) -> Any:
+        if self.hook is not None:
+            self.hook(request)
+        return super().route(request)
+
+    def lists(self, model: str) -> list[dict[str, list[str]]]:
+        """The query of every list request made for `model`, in order."""
+        return [e.query for e in self.log.entries(method="GET", path=f"/{model}")]
+
+
+@dataclass
+class TapRun:
+    """What one tap run wrote to stdout."""
+
+    messages: list[dict[str, Any]]
+
+    def records(self, stream: str | None = None) -> list[dict[str, Any]]:
+        return [
+            m["record"]
+            for m in self.messages
+            if m["type"] == "RECORD" and stream in {None, m["stream"]}
+        ]
+
+    def ids(self, stream: str) -> list[str]:
+        return [r["_id"] for r in self.records(stream)]
+
+    def changed(self) -> set[tuple[str, str]]:
+        return {(m["stream"], m["record"]["_id"]) for m in self.messages if m["type"] == "RECORD"}
+
+    @property
+    def state(self) -> dict[str, Any]:
+        return [m for m in self.messages if m["type"] == "STATE"][-1]["value"]
+
+
+def run_tap(config: dict[str, Any], state: dict[str, Any] | None = None) -> TapRun:
+    """Sync every stream in-process, as `tap-planhat --config … --state …` would."""
+    tap = TapPlanhat(config=config, state=state, parse_env_config=False)
+    out = io.StringIO()
+    with redirect_stdout(out):
+        tap.sync_all()
+    return TapRun([json.loads(line) for line in out.getvalue().splitlines()])
+
+
+def config_for(server: PlanhatSandbox, **settings: Any) -> dict[str, Any]:
+    return {"api_token": server.token, "api_url": server.url, **settings}
