@@ -1,4 +1,4 @@
-"""A deterministic Planhat tenant: the same seed and size always give the same records.
+"""A deterministic Planhat tenant: the same arguments always give the same records.
 
 Shapes follow planhat-api.md §4, including the parts a sync tends to get wrong. Every
 tenant of five companies or more plants the same edge cases at fixed places, so
@@ -9,27 +9,44 @@ tests can rely on them:
 - company 4 has `mrr` 0, no `custom` fields and an owner given as a bare id;
 - the first NPS answer scores 0;
 - each child model has orphans whose `companyId`/`cId` matches no company;
-- projects often lack `createdAt`/`updatedAt` (as in Planhat's own example), and tickets
-  carry `updateDate` instead of `updatedAt`.
+- some records carry no `createdAt`/`updatedAt` (`undated`): by default half the projects (as
+  in Planhat's own example), a tenth of the NPS answers, and the tickets among conversations,
+  which carry `updateDate` instead.
 
-Children per company are long-tailed: most companies have a few, some have many.
+Children per company are long-tailed (most companies have a few, some have many), while
+each model's total is exactly what was asked for, so benchmarks know their sizes.
+Conversation bodies are drawn from a shared pool of HTML texts, which keeps a tenant of
+hundreds of thousands of conversations within a few hundred MB.
 """
 
 from __future__ import annotations
 
+import math
 import random
 import re
 import unicodedata
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 Tenant = dict[str, list[dict[str, Any]]]
 """Records per Planhat collection (`companies`, `conversations`, ...), in insertion order."""
 
+MODEL_NAMES = ("companies", "conversations", "endusers", "nps", "projects", "assets", "users")
+
+PER_COMPANY = {"conversations": 20, "endusers": 5, "nps": 2.5, "projects": 1, "assets": 3}
+"""Default number of children per company, for the models whose total is not given."""
+
+UNDATED = {"conversations": 1 / 9, "nps": 0.1, "projects": 0.5}
+"""Default share of records per model without `createdAt`/`updatedAt` (planhat-api.md §10 q7)."""
+
 GENERATED_AT = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 """Every generated timestamp lies before this moment; mutations made later sort after it."""
 
-_HISTORY_START = datetime(2021, 1, 1, tzinfo=UTC)
+_HISTORY_START = datetime(2021, 1, 1, tzinfo=UTC).timestamp()
+_HISTORY_SPAN = GENERATED_AT.timestamp() - _HISTORY_START
+_TAIL_CAP = 60.0  # no company gets more than 30 times the mean share of a model
+_BIG_CONVERSATION_BYTES = 4000  # HTML per conversation of the very large company
+_POOL_SIZE = 1024  # distinct conversation bodies
 
 _COMPANY_WORDS = (
     "Acme",
@@ -174,7 +191,6 @@ _CONVERSATION_TYPES = (
     "chat",
     "note",
     "note",
-    "ticket",
     "meeting",
 )
 _PHASES = ("Onboarding", "Adoption", "Expansion", "Renewal", "At risk", "Churned")
@@ -197,22 +213,62 @@ _TAGS = ("enterprise", "smb", "strategic", "beta", "öko", "🔥 hot")
 
 
 def generate_tenant(
-    seed: int = 0, companies: int = 50, large_company_bytes: int = 3_000_000
+    seed: int = 0,
+    companies: int = 100,
+    *,
+    conversations: int | None = None,
+    endusers: int | None = None,
+    nps: int | None = None,
+    projects: int | None = None,
+    assets: int | None = None,
+    users: int | None = None,
+    large_company_bytes: int = 3_000_000,
+    undated: dict[str, float] | None = None,
 ) -> Tenant:
-    """Build a tenant of `companies` companies (its size) from `seed`.
+    """Build a tenant from `seed`: `companies` companies and exactly the children asked for.
 
-    `large_company_bytes` is how much conversation HTML company 0 gets; 0 makes it an
-    ordinary company, which keeps tests that do not need it fast.
+    A child total left as None is `PER_COMPANY` times `companies`; `users` defaults to
+    max(5, companies // 50). `large_company_bytes` is how much conversation HTML company 0
+    gets out of the conversation total; 0 makes it an ordinary company, which keeps tests
+    that do not need it fast. `undated` maps a model to the share (0..1) of its records
+    without `createdAt`/`updatedAt`; it replaces `UNDATED` as a whole, so `{}` dates every
+    record and `{"nps": 1.0}` leaves only NPS, all of it, undated.
     """
-    if companies < 0 or large_company_bytes < 0:
-        raise ValueError("companies and large_company_bytes must not be negative")
-    return _Generator(seed).tenant(companies, large_company_bytes)
+    given = {
+        "conversations": conversations,
+        "endusers": endusers,
+        "nps": nps,
+        "projects": projects,
+        "assets": assets,
+    }
+    totals = {
+        model: int(PER_COMPANY[model] * companies + 0.5) if count is None else count
+        for model, count in given.items()
+    }
+    totals["users"] = max(5, companies // 50) if users is None else users
+    for name, value in {
+        "companies": companies,
+        "large_company_bytes": large_company_bytes,
+        **totals,
+    }.items():
+        if not isinstance(value, int) or value < 0:
+            raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
+    if companies and not totals["users"]:
+        raise ValueError("users must be at least 1 when there are companies: users own them")
+    shares = UNDATED if undated is None else undated
+    for model, share in shares.items():
+        if model not in MODEL_NAMES:
+            raise ValueError(
+                f"undated: unknown model {model!r}; choose from {', '.join(MODEL_NAMES)}"
+            )
+        if not 0 <= share <= 1:
+            raise ValueError(f"undated[{model!r}] must be a share between 0 and 1, got {share!r}")
+    return _Generator(seed, shares).tenant(companies, totals, large_company_bytes)
 
 
 def iso(moment: datetime) -> str:
     """Planhat's timestamp format: ISO-8601 with milliseconds and `Z`."""
-    moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def object_id(created: datetime, suffix: int) -> str:
@@ -223,44 +279,72 @@ def object_id(created: datetime, suffix: int) -> str:
 class _Generator:
     """Draws everything from one seeded `random.Random`, in a fixed order."""
 
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int, undated: dict[str, float]) -> None:
         self.rng = random.Random(seed)
-        self.records: Tenant = {}
+        self.undated = undated
+        self.records: Tenant = {m: [] for m in MODEL_NAMES}
 
-    def tenant(self, companies: int, large_company_bytes: int) -> Tenant:
-        self.records = {
-            m: []
-            for m in (
-                "users",
-                "companies",
-                "conversations",
-                "endusers",
-                "nps",
-                "projects",
-                "assets",
+    def tenant(self, companies: int, totals: dict[str, int], large_company_bytes: int) -> Tenant:
+        self.users = [self.user() for _ in range(totals["users"])]
+        self.owners = [{"id": u["_id"], "name": u["nickName"], "isOwner": True} for u in self.users]
+        real = [self.company(index) for index in range(companies)]
+        slots = real + [self.ghost() for _ in range(max(1, companies // 20))]
+        big = large_company_bytes if real and totals["conversations"] else 0
+        counts = {
+            model: self.allocate(
+                totals[model],
+                len(real),
+                len(slots) - len(real),
+                first=math.ceil(big / _BIG_CONVERSATION_BYTES) if model == "conversations" else 0,
             )
+            for model in PER_COMPANY
         }
-        self.users = [self.user() for _ in range(min(50, max(3, companies // 8)))]
-        for index in range(companies):
-            company = self.company(index)
-            endusers = [self.enduser(company) for _ in range(self.long_tail(2.0, 60))]
-            for enduser in endusers:
-                if self.rng.random() < 0.5:
-                    self.nps(company["_id"], enduser)
-            if index == 0 and large_company_bytes:
-                self.big_conversations(company, endusers, large_company_bytes)
-            else:
-                for _ in range(self.long_tail(4.0, 120)):
-                    self.conversation(company, endusers)
-            for _ in range(self.long_tail(0.7, 12)):
-                self.project(company)
-            for _ in range(self.long_tail(1.0, 20)):
-                self.asset(company)
-        self.orphans(max(1, companies // 20))
-        nps = self.records["nps"]
-        if nps:
-            nps[0]["score"] = 0
+        people = [
+            [self.enduser(slot) for _ in range(n)]
+            for slot, n in zip(slots, counts["endusers"], strict=True)
+        ]
+        self.people = [[{"id": e["_id"], "name": e["name"]} for e in group] for group in people]
+        self.pool = [
+            self.body(self.rng.randint(1, 4))
+            for _ in range(min(_POOL_SIZE, totals["conversations"]))
+        ]
+        for position, n in enumerate(counts["conversations"]):
+            size = math.ceil(big / n) if big and position == 0 else 0
+            for _ in range(n):
+                body = self.body_of_size(size) if size else self.pick(self.pool)
+                self.conversation(slots[position], position, body)
+        known = [float(len(group)) for group in people[: len(real)]]
+        if any(known):  # NPS answers go to companies in proportion to their end users
+            orphans = counts["nps"][len(real) :]
+            counts["nps"] = _split(totals["nps"] - sum(orphans), known) + orphans
+        for slot, group, n in zip(slots, people, counts["nps"], strict=True):
+            for _ in range(n):
+                self.nps(slot["_id"], self.pick(group) if group else None)
+        for model, make in (("projects", self.project), ("assets", self.asset)):
+            for slot, n in zip(slots, counts[model], strict=True):
+                for _ in range(n):
+                    make(slot)
+        if self.records["nps"]:
+            self.records["nps"][0]["score"] = 0
         return self.records
+
+    def allocate(self, total: int, companies: int, ghosts: int, *, first: int) -> list[int]:
+        """Exactly `total` children: long-tailed over companies, a few to ghosts (orphans).
+
+        `first` children, when more than 0, go to company 0 before the others share the rest.
+        """
+        if not companies:
+            orphans = total
+        else:
+            orphans = min(total - 1, max(1, total // 100)) if total > 1 else 0
+        weights = [min(_TAIL_CAP, self.rng.paretovariate(1.5) - 1) for _ in range(companies)]
+        first = min(first, total - orphans)
+        if first:
+            weights[0] = 0.0
+        counts = _split(total - orphans - first, weights)
+        if first:
+            counts[0] += first
+        return counts + [orphans // ghosts + (i < orphans % ghosts) for i in range(ghosts)]
 
     # Records ----------------------------------------------------------------------------
 
@@ -318,7 +402,7 @@ class _Generator:
             else {"_id": owner["_id"], "nickName": owner["nickName"]},
             "domains": [f"{self.slug(name) or 'company'}-{index}.example"],
             "tags": self.rng.sample(_TAGS, self.rng.randint(0, 2)),
-            "renewalDate": iso(GENERATED_AT + timedelta(days=self.rng.randint(-60, 400))),
+            "renewalDate": _iso(GENERATED_AT.timestamp() + self.rng.randint(-60, 400) * 86400),
             "custom": custom,
             "description": self.sentence(12),
         }
@@ -327,6 +411,14 @@ class _Generator:
         if index == 3:
             company["slug"] = self.records["companies"][2]["slug"]
         return self.add("companies", company)
+
+    def ghost(self) -> dict[str, Any]:
+        """A company that does not exist (deleted, or never synced) but still has children."""
+        return {
+            "_id": _object_id(self.moment(), self.rng.getrandbits(64)),
+            "name": "Deleted Company",
+            "domains": ["deleted.example"],
+        }
 
     def enduser(self, company: dict[str, Any]) -> dict[str, Any]:
         first, last = self.pick(_FIRST_NAMES), self.pick(_LAST_NAMES)
@@ -347,7 +439,13 @@ class _Generator:
             },
         )
 
-    def nps(self, company_id: str, enduser: dict[str, Any]) -> dict[str, Any]:
+    def nps(self, company_id: str, enduser: dict[str, Any] | None) -> dict[str, Any]:
+        if enduser is None:  # the end user was deleted since answering
+            enduser = {
+                "_id": _object_id(self.moment(), self.rng.getrandbits(64)),
+                "email": "gone@deleted.example",
+            }
+        sent = _iso(self.moment())
         record = {
             "cId": company_id,
             "euId": enduser["_id"],
@@ -355,47 +453,38 @@ class _Generator:
             "score": self.rng.randint(0, 10),
             "comment": self.pick(("", self.sentence(8), "Great support 👍", "Trop cher.")),
             "source": self.pick(("email", "in-app")),
+            "dateSent": sent,
+            "dateAnswered": sent,
         }
-        record["dateSent"] = iso(self.moment())
-        record["dateAnswered"] = record["dateSent"]
-        return self.add("nps", record, timestamps=self.rng.random() < 0.9)
+        return self.add("nps", record)
 
     def conversation(
-        self,
-        company: dict[str, Any],
-        endusers: list[dict[str, Any]],
-        paragraphs: int = 0,
+        self, company: dict[str, Any], slot: int, body: tuple[str, str]
     ) -> dict[str, Any]:
-        kind = self.pick(_CONVERSATION_TYPES)
-        date = self.moment()
-        owner = self.pick(self.users)
+        date = _iso(self.moment())
+        endusers = self.people[slot]
         people = self.rng.sample(endusers, min(len(endusers), self.rng.randint(0, 3)))
-        description = self.html(paragraphs or self.rng.randint(1, 4))
+        description, snippet = body
         record: dict[str, Any] = {
             "companyId": company["_id"],
             "companyName": company["name"],
-            "type": kind,
+            "type": None,
             "subject": self.sentence(self.rng.randint(2, 8)).capitalize(),
             "description": description,
-            "snippet": re.sub(r"<[^>]+>", "", description)[:200],
-            "date": iso(date),
-            "createDate": iso(date),
-            "users": [{"id": owner["_id"], "name": owner["nickName"], "isOwner": True}],
-            "endusers": [{"id": e["_id"], "name": e["name"]} for e in people],
+            "snippet": snippet,
+            "date": date,
+            "createDate": date,
+            "users": [self.pick(self.owners)],
+            "endusers": people,
             "starred": self.rng.random() < 0.1,
             "archived": False,
         }
-        if kind == "ticket":  # Planhat's ticket example has `updateDate`, not `updatedAt`
-            record["updateDate"] = iso(date)
-            return self.add("conversations", record, timestamps=False)
-        return self.add("conversations", record)
-
-    def big_conversations(
-        self, company: dict[str, Any], endusers: list[dict[str, Any]], size: int
-    ) -> None:
-        written = 0
-        while written < size:
-            written += len(self.conversation(company, endusers, paragraphs=12)["description"])
+        if self.is_undated("conversations"):  # Planhat's ticket example has `updateDate` only
+            record["type"] = "ticket"
+            record["updateDate"] = date
+            return self.add("conversations", record, dated=False)
+        record["type"] = self.pick(_CONVERSATION_TYPES)
+        return self.add("conversations", record, dated=True)
 
     def project(self, company: dict[str, Any]) -> dict[str, Any]:
         start = self.moment()
@@ -407,14 +496,13 @@ class _Generator:
                 "companyName": company["name"],
                 "name": self.pick(_PROJECT_NAMES),
                 "currency": self.pick(_CURRENCIES),
-                "startDate": iso(start),
-                "endDate": iso(start + timedelta(days=self.rng.randint(14, 180))),
+                "startDate": _iso(start),
+                "endDate": _iso(start + self.rng.randint(14, 180) * 86400),
                 "mrr": mrr,
                 "arr": mrr * 12,
                 "custom": {"Project Lead": self.pick(self.users)["nickName"]},
                 "__v": 0,
             },
-            timestamps=self.rng.random() < 0.5,
         )
 
     def asset(self, company: dict[str, Any]) -> dict[str, Any]:
@@ -428,7 +516,7 @@ class _Generator:
                 "serialNumber": f"SN-{self.rng.getrandbits(32):08X}",
                 "value": self.pick((0, 120, 999.99, 15000)),
                 "_currency": self.pick(_CURRENCIES),
-                "installDate": iso(self.moment()),
+                "installDate": _iso(self.moment()),
                 "status": self.pick(("Active", "Active", "Inactive")),
                 "ownerId": owner["_id"],
                 "ownerName": owner["nickName"],
@@ -436,37 +524,26 @@ class _Generator:
             },
         )
 
-    def orphans(self, count: int) -> None:
-        """Children of companies that do not exist (deleted, or never synced)."""
-        for _ in range(count):
-            ghost = {
-                "_id": object_id(self.moment(), self.rng.getrandbits(64)),
-                "name": "Deleted Company",
-                "domains": ["deleted.example"],
-            }
-            enduser = self.enduser(ghost)
-            self.nps(ghost["_id"], enduser)
-            self.conversation(ghost, [enduser])
-            self.project(ghost)
-            self.asset(ghost)
-
     # Helpers ----------------------------------------------------------------------------
 
-    def add(self, model: str, record: dict[str, Any], *, timestamps: bool = True) -> dict[str, Any]:
+    def add(
+        self, model: str, record: dict[str, Any], *, dated: bool | None = None
+    ) -> dict[str, Any]:
         created = self.moment()
-        record = {"_id": object_id(created, self.rng.getrandbits(64)), **record}
-        if timestamps:
-            updated = created + (GENERATED_AT - created) * self.rng.random()
-            record["createdAt"], record["updatedAt"] = iso(created), iso(updated)
+        record = {"_id": _object_id(created, self.rng.getrandbits(64)), **record}
+        if dated if dated is not None else not self.is_undated(model):
+            updated = created + (GENERATED_AT.timestamp() - created) * self.rng.random()
+            record["createdAt"], record["updatedAt"] = _iso(created), _iso(updated)
         self.records[model].append(record)
         return record
 
-    def moment(self) -> datetime:
-        return _HISTORY_START + (GENERATED_AT - _HISTORY_START) * self.rng.random()
+    def is_undated(self, model: str) -> bool:
+        share = self.undated.get(model, 0.0)
+        return bool(share) and self.rng.random() < share
 
-    def long_tail(self, mean: float, cap: int) -> int:
-        """A Pareto-distributed count (shape 1.5, so most are small) with roughly this mean."""
-        return min(cap, int(mean * 0.5 * (self.rng.paretovariate(1.5) - 1) + 0.5))
+    def moment(self) -> float:
+        """A POSIX time in the tenant's history."""
+        return _HISTORY_START + _HISTORY_SPAN * self.rng.random()
 
     def pick(self, options: tuple[Any, ...] | list[Any]) -> Any:
         return options[self.rng.randrange(len(options))]
@@ -474,23 +551,30 @@ class _Generator:
     def sentence(self, words: int) -> str:
         return " ".join(self.rng.choices(_WORDS, k=words))
 
-    def html(self, paragraphs: int) -> str:
-        parts = []
-        for _ in range(paragraphs):
-            shape = self.rng.randrange(4)
-            if shape == 0:
-                items = "".join(f"<li>{self.sentence(6)}</li>" for _ in range(3))
-                parts.append(f"<ul>{items}</ul>")
-            elif shape == 1:
-                parts.append(
-                    f'<p>{self.sentence(20)} <a href="https://docs.example/x?a=1&amp;'
-                    f'b=2">{self.sentence(2)}</a> &amp; {self.sentence(10)}</p>'
-                )
-            else:
-                parts.append(
-                    f"<p><b>{self.sentence(3)}</b> {self.sentence(40)}<br>{self.sentence(25)}</p>"
-                )
-        return "".join(parts)
+    def body(self, paragraphs: int) -> tuple[str, str]:
+        """A conversation's HTML `description` and its plain-text `snippet`."""
+        description = "".join(self.paragraph() for _ in range(paragraphs))
+        return description, re.sub(r"<[^>]+>", "", description)[:200]
+
+    def body_of_size(self, size: int) -> tuple[str, str]:
+        parts, written = [], 0
+        while written < size:
+            parts.append(self.paragraph())
+            written += len(parts[-1])
+        description = "".join(parts)
+        return description, re.sub(r"<[^>]+>", "", description[:2000])[:200]
+
+    def paragraph(self) -> str:
+        shape = self.rng.randrange(4)
+        if shape == 0:
+            items = "".join(f"<li>{self.sentence(6)}</li>" for _ in range(3))
+            return f"<ul>{items}</ul>"
+        if shape == 1:
+            return (
+                f'<p>{self.sentence(20)} <a href="https://docs.example/x?a=1&amp;'
+                f'b=2">{self.sentence(2)}</a> &amp; {self.sentence(10)}</p>'
+            )
+        return f"<p><b>{self.sentence(3)}</b> {self.sentence(40)}<br>{self.sentence(25)}</p>"
 
     @staticmethod
     def slug(name: str) -> str:
@@ -500,6 +584,29 @@ class _Generator:
     @staticmethod
     def ascii(name: str) -> str:
         return re.sub(r"[^a-z]", "", _fold(name)) or "user"
+
+
+def _split(total: int, weights: list[float]) -> list[int]:
+    """`total` split in proportion to `weights` (largest remainders), summing exactly."""
+    if not weights:
+        return []
+    whole = sum(weights)
+    if not whole:  # nobody stands out: share evenly
+        weights, whole = [1.0] * len(weights), float(len(weights))
+    exact = [total * w / whole for w in weights]
+    counts = [int(x) for x in exact]
+    behind = sorted(range(len(exact)), key=lambda i: counts[i] - exact[i])
+    for i in behind[: total - sum(counts)]:
+        counts[i] += 1
+    return counts
+
+
+def _iso(posix: float) -> str:
+    return iso(datetime.fromtimestamp(posix, UTC))
+
+
+def _object_id(posix: float, suffix: int) -> str:
+    return f"{int(posix):08x}{suffix:016x}"
 
 
 def _fold(text: str) -> str:

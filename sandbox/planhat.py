@@ -4,7 +4,8 @@ It keeps the traps a real tenant sets: bare JSON arrays with no total, a `limit`
 the model's maximum silently capped, 403 per model permission, 429 with
 `X-Rate-Limit-*` headers and no `Retry-After`, archived endusers left out of lists, and
 unknown query parameters (such as the original script's `updatedAfter`, or `companyId`
-on `/nps`) ignored rather than rejected.
+on `/nps`) ignored rather than rejected. What the reference leaves open (§10) is a
+switch, so a client can be tested against either answer.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import copy
 import hmac
 import itertools
 import json
+import math
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -28,26 +30,33 @@ if TYPE_CHECKING:
 
 PLANHAT_TOKEN = "sandbox-planhat-token"  # noqa: S105 - the sandbox's own credential
 
+NPS_COMPANY_PARAMS = ("cId", "companyId")
+OVER_LIMIT_ANSWERS = ("cap", "reject")
+
 
 @dataclass(frozen=True)
-class Model:
-    """How one collection answers lists: page sizes, company filter and permission."""
+class ModelSpec:
+    """How one collection answers lists: page sizes, company link and permission.
 
-    permission: str
+    `company_field` is the record field that names the company (`_id` on companies
+    themselves, None on users); `hides_archived` leaves archived records out of lists.
+    """
+
     default_limit: int
     max_limit: int
-    company_param: str | None = "companyId"
+    company_field: str | None
+    permission: str
     hides_archived: bool = False
 
 
-MODELS: dict[str, Model] = {
-    "companies": Model("m_company", 100, 5000, company_param=None),
-    "conversations": Model("m_conversation", 30, 2000),
-    "endusers": Model("m_enduser", 100, 2000, hides_archived=True),
-    "nps": Model("m_nps", 100, 10000, company_param="cId"),
-    "projects": Model("m_project", 100, 2000),
-    "assets": Model("m_asset", 100, 2000),
-    "users": Model("m_user", 10000, 10000, company_param=None),
+MODELS: dict[str, ModelSpec] = {
+    "companies": ModelSpec(100, 5000, "_id", "m_company"),
+    "conversations": ModelSpec(30, 2000, "companyId", "m_conversation"),
+    "endusers": ModelSpec(100, 2000, "companyId", "m_enduser", hides_archived=True),
+    "nps": ModelSpec(100, 10000, "cId", "m_nps"),
+    "projects": ModelSpec(100, 2000, "companyId", "m_project"),
+    "assets": ModelSpec(100, 2000, "companyId", "m_asset"),
+    "users": ModelSpec(10000, 10000, None, "m_user"),
 }
 
 
@@ -56,9 +65,18 @@ class PlanhatSandbox(SandboxServer):
 
     The tenant (model name to records, as `generate_tenant` returns it) is the live
     store: mutations through Python or HTTP change it in place, so a test holding it
-    sees what Planhat holds. `denied` names collections the token has no permission on
-    (`assets` answers 403 naming `m_asset`). `calls_per_minute` is the quota over
-    `rate_window` seconds; 0 disables it.
+    sees what Planhat holds; change it through `create`/`update`/`delete` only, since
+    sorted listings are cached between changes. `forbidden` names collections the token
+    has no permission on (`assets` answers 403 naming `m_asset`). `requests_per_minute`
+    is the quota over `rate_window` seconds (shorten it in tests); 0 disables it.
+
+    The switches for what the reference leaves open (planhat-api.md §10):
+    `rate_limit_headers` sends `X-Rate-Limit-Limit`/`-Remaining`; `retry_after` adds
+    `Retry-After` (seconds until a slot frees) to 429s; `honour_sort=False` ignores `sort`
+    and answers in insertion order; `nps_company_param` is the one company filter `/nps`
+    honours (the other is ignored); `over_limit="reject"` answers a `limit` over the
+    maximum with a 400 naming it instead of capping; `max_limits` overrides per-model
+    maxima (unknown for projects and assets).
     """
 
     def __init__(
@@ -66,34 +84,54 @@ class PlanhatSandbox(SandboxServer):
         tenant: Tenant | None = None,
         *,
         token: str = PLANHAT_TOKEN,
-        denied: Iterable[str] = (),
-        calls_per_minute: int = 200,
+        forbidden: Iterable[str] = (),
+        requests_per_minute: int = 200,
         rate_window: float = 60.0,
+        rate_limit_headers: bool = True,
+        retry_after: bool = False,
+        honour_sort: bool = True,
+        nps_company_param: str = "cId",
+        over_limit: str = "cap",
+        max_limits: dict[str, int] | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
         latency: float = 0.0,
         faults: Faults | None = None,
     ) -> None:
         self.tenant = tenant if tenant is not None else {}
-        self.denied = frozenset(denied)
-        for unknown in (set(self.tenant) | self.denied) - set(MODELS):
-            raise ValueError(f"unknown model {unknown!r}; choose from {', '.join(MODELS)}")
+        self.forbidden = frozenset(forbidden)
+        self.max_limits = {name: spec.max_limit for name, spec in MODELS.items()}
+        self.max_limits.update(max_limits or {})
+        _check_switches(
+            {*self.tenant, *self.forbidden, *self.max_limits},
+            self.max_limits,
+            requests_per_minute,
+            rate_window,
+            nps_company_param,
+            over_limit,
+        )
         for name in MODELS:
             self.tenant.setdefault(name, [])
         super().__init__(host=host, port=port, latency=latency, faults=faults)
         self.token = token
-        self.quota = SlidingWindow(calls_per_minute, rate_window)
+        self.quota = SlidingWindow(requests_per_minute, rate_window)
+        self.rate_limit_headers = rate_limit_headers
+        self.retry_after = retry_after
+        self.honour_sort = honour_sort
+        self.nps_company_param = nps_company_param
+        self.over_limit = over_limit
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
         self._last_stamp = datetime.min.replace(tzinfo=UTC)
+        self._version = 0  # bumped by every mutation; keys the sorted-listing cache
+        self._sorted: dict[tuple[str, str], tuple[int, int, list[dict[str, Any]]]] = {}
 
     # The mutation API tests use to change data between syncs ---------------------------
 
     def records(self, model: str) -> list[dict[str, Any]]:
-        """What a full listing of `model` returns, in insertion order (treat as read-only)."""
-        hidden = MODELS[model].hides_archived if model in MODELS else False
+        """What a full listing of `model` returns (archived endusers left out), as copies."""
         with self._lock:
-            return [r for r in self._table(model) if not (hidden and r.get("archived"))]
+            return copy.deepcopy(self._listed(model))
 
     def get(self, model: str, record_id: str) -> dict[str, Any]:
         """One record by `_id`, archived or not; KeyError when there is none."""
@@ -101,18 +139,18 @@ class PlanhatSandbox(SandboxServer):
             table = self._table(model)
             return copy.deepcopy(table[self._position(table, model, record_id)])
 
-    def create(self, model: str, fields: dict[str, Any]) -> dict[str, Any]:
-        """Append a record with a fresh `_id`, `createdAt` and `updatedAt`; return it."""
+    def create(self, model: str, record: dict[str, Any]) -> dict[str, Any]:
+        """Append a record (a fresh `_id` unless it has one), created and updated now."""
         with self._lock:
             table = self._table(model)
             now = self._stamp()
-            record = {
-                **copy.deepcopy(fields),
-                "_id": object_id(now, next(self._ids)),
-                "createdAt": iso(now),
-                "updatedAt": iso(now),
-            }
+            record = copy.deepcopy(record)
+            record_id = record.setdefault("_id", object_id(now, next(self._ids)))
+            if any(r["_id"] == record_id for r in table):
+                raise ValueError(f"a {model} record with _id {record_id} already exists")
+            record["createdAt"] = record["updatedAt"] = iso(now)
             table.append(record)
+            self._version += 1
             return copy.deepcopy(record)
 
     def update(self, model: str, record_id: str, changes: dict[str, Any]) -> dict[str, Any]:
@@ -126,18 +164,46 @@ class PlanhatSandbox(SandboxServer):
             record = {**table[position], **copy.deepcopy(changes)}
             record["updatedAt"] = iso(self._stamp())
             table[position] = record
+            self._version += 1
             return copy.deepcopy(record)
 
-    def delete(self, model: str, record_id: str) -> dict[str, Any]:
-        """Remove a record and return it."""
+    def delete(self, model: str, record_id: str) -> None:
+        """Remove a record; KeyError when there is none."""
+        self._pop(model, record_id)
+
+    def _pop(self, model: str, record_id: str) -> dict[str, Any]:
         with self._lock:
             table = self._table(model)
-            return table.pop(self._position(table, model, record_id))
+            record = table.pop(self._position(table, model, record_id))
+            self._version += 1
+            return record
 
     def _table(self, model: str) -> list[dict[str, Any]]:
         if model not in MODELS:
             raise KeyError(f"unknown model {model!r}; choose from {', '.join(MODELS)}")
         return self.tenant[model]
+
+    def _listed(self, model: str) -> list[dict[str, Any]]:
+        table = self._table(model)
+        if MODELS[model].hides_archived:
+            return [r for r in table if not r.get("archived")]
+        return list(table)
+
+    def _listing(self, model: str, sort: str | None) -> list[dict[str, Any]]:
+        """A full listing, sorted when asked; sorted ones are cached until the next change."""
+        with self._lock:
+            if not sort:
+                return self._listed(model)
+            version, size, records = self._sorted.get((model, sort), (-1, -1, []))
+            if (version, size) != (self._version, len(self.tenant[model])):
+                field = sort.removeprefix("-")
+                records = sorted(
+                    self._listed(model),
+                    key=lambda r: _sort_key(_lookup(r, field)),
+                    reverse=sort.startswith("-"),
+                )
+                self._sorted[model, sort] = (self._version, len(self.tenant[model]), records)
+            return records
 
     @staticmethod
     def _position(table: list[dict[str, Any]], model: str, record_id: str) -> int:
@@ -158,17 +224,16 @@ class PlanhatSandbox(SandboxServer):
     def route(self, request: Request) -> Reply:
         if not self._authorized(request.headers.get("authorization", "")):
             return Reply(401, {"message": "Unauthorized request"})
-        allowed, remaining, _ = self.quota.acquire()
-        headers = self._quota_headers(remaining)
+        allowed, remaining, wait = self.quota.acquire()
         if not allowed:
-            return Reply(429, {"message": "Too many requests"}, headers)
+            return self._too_many(wait)
         reply = self._dispatch(request)
-        reply.headers.update(headers)
+        reply.headers.update(self._quota_headers(remaining))
         return reply
 
     def fault_reply(self, kind: str) -> Reply:
         if kind == "429":
-            return Reply(429, {"message": "Too many requests"}, self._quota_headers(0))
+            return self._too_many(1.0)
         messages = {
             "500": "Internal server error",
             "502": "Bad gateway",
@@ -176,13 +241,19 @@ class PlanhatSandbox(SandboxServer):
         }
         return Reply(int(kind), {"message": messages[kind]})
 
+    def _too_many(self, wait: float) -> Reply:
+        headers = self._quota_headers(0)
+        if self.retry_after:
+            headers["Retry-After"] = str(max(1, math.ceil(wait)))
+        return Reply(429, {"message": "Too many requests"}, headers)
+
     def _dispatch(self, request: Request) -> Reply:
         name, _, record_id = request.path.strip("/").partition("/")
         model = MODELS.get(name)
         handler = _HANDLERS.get((request.method, bool(record_id)))
         if model is None or handler is None or "/" in record_id:
             return Reply(404, {"message": f"Cannot {request.method} {request.path}"})
-        if name in self.denied:
+        if name in self.forbidden:
             message = (
                 f"Permission denied: {model.permission}. You don't have the right permissions. "
                 "Check that your API token has the correct permissions."
@@ -196,26 +267,31 @@ class PlanhatSandbox(SandboxServer):
             return Reply(400, {"message": str(error)})
 
     def _list(self, name: str, _: str, request: Request) -> Reply:
-        model = MODELS[name]
-        limit = _integer(request.param("limit"), model.default_limit, "limit", minimum=1)
+        maximum = self.max_limits[name]
+        limit = _integer(request.param("limit"), None, "limit", minimum=1)
+        if limit is not None and limit > maximum and self.over_limit == "reject":
+            raise ValueError(f"limit must be at most {maximum} for {name}, got {limit}")
+        limit = min(maximum, MODELS[name].default_limit if limit is None else limit)
         offset = _integer(request.param("offset"), 0, "offset", minimum=0)
-        records = self.records(name)
-        wanted = model.company_param and request.param(model.company_param)
+        records = self._listing(name, request.param("sort") if self.honour_sort else None)
+        field, param = self._company_filter(name)
+        wanted = param and request.param(param)
         if wanted:
             ids = set(wanted.split(","))
-            records = [r for r in records if r.get(model.company_param) in ids]
-        sort = request.param("sort")
-        if sort:
-            field = sort.removeprefix("-")
-            records = sorted(
-                records, key=lambda r: _sort_key(_lookup(r, field)), reverse=sort.startswith("-")
-            )
-        page = records[offset : offset + min(limit, model.max_limit)]
+            records = [r for r in records if r.get(field) in ids]
+        page = records[offset : offset + limit]
         select = request.param("select")
         if select:
             fields = {"_id", *(f.strip() for f in select.split(",") if f.strip())}
             page = [{k: v for k, v in r.items() if k in fields} for r in page]
         return Reply(200, page)
+
+    def _company_filter(self, name: str) -> tuple[str | None, str | None]:
+        """(record field, query parameter) of the company filter; companies and users have none."""
+        field = MODELS[name].company_field
+        if field in {None, "_id"}:
+            return None, None
+        return field, self.nps_company_param if name == "nps" else "companyId"
 
     def _get(self, name: str, record_id: str, _: Request) -> Reply:
         return Reply(200, self.get(name, record_id))
@@ -227,7 +303,7 @@ class PlanhatSandbox(SandboxServer):
         return Reply(200, self.update(name, record_id, _json_object(request.body)))
 
     def _delete(self, name: str, record_id: str, _: Request) -> Reply:
-        return Reply(200, self.delete(name, record_id))
+        return Reply(200, self._pop(name, record_id))
 
     def _authorized(self, header: str) -> bool:
         scheme, _, credentials = header.partition(" ")
@@ -243,7 +319,7 @@ class PlanhatSandbox(SandboxServer):
         return hmac.compare_digest(token.encode(), self.token.encode())
 
     def _quota_headers(self, remaining: int) -> dict[str, str]:
-        if self.quota.limit <= 0:
+        if self.quota.limit <= 0 or not self.rate_limit_headers:
             return {}
         return {
             "X-Rate-Limit-Limit": str(self.quota.limit),
@@ -271,7 +347,31 @@ def _json_object(body: bytes) -> dict[str, Any]:
     return value
 
 
-def _integer(raw: str | None, default: int, name: str, *, minimum: int) -> int:
+def _check_switches(
+    models: set[str],
+    max_limits: dict[str, int],
+    requests_per_minute: int,
+    rate_window: float,
+    nps_company_param: str,
+    over_limit: str,
+) -> None:
+    """Refuse settings the emulator cannot honour, naming the valid ones."""
+    if unknown := models - set(MODELS):
+        raise ValueError(f"unknown model {sorted(unknown)[0]!r}; choose from {', '.join(MODELS)}")
+    for name, maximum in max_limits.items():
+        if not isinstance(maximum, int) or maximum < 1:
+            raise ValueError(f"max_limits[{name!r}] must be a positive integer, got {maximum!r}")
+    if requests_per_minute < 0 or rate_window <= 0:
+        raise ValueError("requests_per_minute must be 0 (no limit) or more, rate_window above 0")
+    if nps_company_param not in NPS_COMPANY_PARAMS:
+        choices = " or ".join(NPS_COMPANY_PARAMS)
+        raise ValueError(f"nps_company_param must be {choices}, got {nps_company_param!r}")
+    if over_limit not in OVER_LIMIT_ANSWERS:
+        choices = " or ".join(OVER_LIMIT_ANSWERS)
+        raise ValueError(f"over_limit must be {choices}, got {over_limit!r}")
+
+
+def _integer(raw: str | None, default: int | None, name: str, *, minimum: int) -> int | None:
     if raw is None or raw == "":
         return default
     try:

@@ -9,7 +9,7 @@ from collections import Counter
 
 import pytest
 
-from sandbox.generator import GENERATED_AT, Tenant, generate_tenant, iso
+from sandbox.generator import GENERATED_AT, UNDATED, Tenant, generate_tenant, iso
 from sandbox.planhat import MODELS
 
 CHILD_LINKS = {
@@ -128,7 +128,7 @@ def test_one_company_is_several_megabytes(tenant: Tenant) -> None:
 
     assert largest == tenant["companies"][0]["_id"]
     assert size > 3_000_000
-    assert runner_up < 200_000
+    assert runner_up < size / 4
 
 
 def test_children_per_company_are_long_tailed(tenant: Tenant) -> None:
@@ -138,3 +138,92 @@ def test_children_per_company_are_long_tailed(tenant: Tenant) -> None:
 
     assert 0 in counts
     assert max(counts) > 4 * statistics.median(counts)
+
+
+def test_default_totals_follow_the_company_count() -> None:
+    tenant = generate_tenant(seed=1, companies=40, large_company_bytes=0)
+    sizes = {model: len(records) for model, records in tenant.items()}
+
+    assert sizes == {
+        "companies": 40,
+        "conversations": 800,
+        "endusers": 200,
+        "nps": 100,
+        "projects": 40,
+        "assets": 120,
+        "users": 5,
+    }
+    assert len(generate_tenant(companies=500, large_company_bytes=0)["users"]) == 10
+
+
+def test_given_totals_are_exact_with_the_long_tail_and_orphans_kept() -> None:
+    totals = {
+        "conversations": 4001,
+        "endusers": 1003,
+        "nps": 499,
+        "projects": 201,
+        "assets": 607,
+        "users": 7,
+    }
+    tenant = generate_tenant(seed=4, companies=200, large_company_bytes=20_000, **totals)
+    companies = {c["_id"] for c in tenant["companies"]}
+    per_company = Counter(c["companyId"] for c in tenant["conversations"])
+
+    assert {model: len(tenant[model]) for model in totals} == totals
+    for model, link in CHILD_LINKS.items():
+        assert any(r[link] not in companies for r in tenant[model]), model
+    counts = [per_company[c] for c in companies]
+    assert 0 in counts
+    assert max(counts) > 4 * statistics.median(counts)
+
+
+def test_the_large_company_fits_in_a_small_conversation_total() -> None:
+    tenant = generate_tenant(seed=5, companies=3, conversations=4, large_company_bytes=50_000)
+    big = tenant["companies"][0]["_id"]
+    html = sum(len(c["description"]) for c in tenant["conversations"] if c["companyId"] == big)
+
+    assert len(tenant["conversations"]) == 4
+    assert html >= 50_000
+
+
+def test_without_companies_every_child_is_an_orphan() -> None:
+    tenant = generate_tenant(seed=6, companies=0, conversations=5, endusers=2, nps=3)
+
+    assert tenant["companies"] == []
+    assert [len(tenant[m]) for m in ("conversations", "endusers", "nps")] == [5, 2, 3]
+
+
+def test_undated_can_date_every_record() -> None:
+    tenant = generate_tenant(seed=8, companies=30, large_company_bytes=0, undated={})
+
+    assert all("updatedAt" in r and "createdAt" in r for rs in tenant.values() for r in rs)
+    assert "ticket" not in {c["type"] for c in tenant["conversations"]}
+
+
+def test_undated_can_leave_a_whole_model_without_timestamps() -> None:
+    tenant = generate_tenant(seed=8, companies=30, large_company_bytes=0, undated={"nps": 1.0})
+
+    assert tenant["nps"]
+    assert not any("updatedAt" in n or "createdAt" in n for n in tenant["nps"])
+    assert all("updatedAt" in r for m, rs in tenant.items() if m != "nps" for r in rs)
+
+
+def test_the_default_undated_shares_follow_the_reference(tenant: Tenant) -> None:
+    assert set(UNDATED) == {"conversations", "nps", "projects"}
+    share = sum("updatedAt" not in p for p in tenant["projects"]) / len(tenant["projects"])
+    assert 0.3 < share < 0.7  # about half: Planhat's project example has no timestamps
+
+
+@pytest.mark.parametrize(
+    ("settings", "complaint"),
+    [
+        ({"companies": -1}, "companies must be a non-negative integer"),
+        ({"conversations": 2.5}, "conversations must be a non-negative integer"),
+        ({"users": 0}, "users must be at least 1"),
+        ({"undated": {"project": 0.5}}, "undated: unknown model 'project'"),
+        ({"undated": {"nps": 1.5}}, "undated['nps'] must be a share between 0 and 1"),
+    ],
+)
+def test_bad_arguments_are_refused_clearly(settings: dict, complaint: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(complaint)):
+        generate_tenant(**settings)

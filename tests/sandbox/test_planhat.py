@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import json
+import re
+import time
 from typing import TYPE_CHECKING
 
 import pytest
@@ -26,7 +28,7 @@ def tenant() -> Tenant:
 
 @pytest.fixture
 def planhat(tenant: Tenant) -> Iterator[PlanhatSandbox]:
-    with PlanhatSandbox(tenant, calls_per_minute=0) as server:
+    with PlanhatSandbox(tenant, requests_per_minute=0) as server:
         yield server
 
 
@@ -57,7 +59,7 @@ def test_offset_paging_returns_every_record_once_in_insertion_order(
 
 def test_a_limit_over_the_model_maximum_is_capped_silently() -> None:
     tenant = {"conversations": [{"_id": f"{i:024x}", "companyId": "c"} for i in range(2100)]}
-    with PlanhatSandbox(tenant, calls_per_minute=0) as server:
+    with PlanhatSandbox(tenant, requests_per_minute=0) as server:
         first = get(server, "/conversations", limit=5000)
         rest = get(server, "/conversations", limit=5000, offset=2000).json()
 
@@ -122,6 +124,7 @@ def test_archived_endusers_are_left_out_of_lists(planhat: PlanhatSandbox) -> Non
 
     assert listed == [e for e in stored if not e["archived"]]
     assert listed == planhat.records("endusers")
+    assert len(listed) < len(stored)
     assert get(planhat, f"/endusers/{archived['_id']}").json() == archived
 
 
@@ -159,7 +162,7 @@ def test_basic_auth_with_the_token_as_user_is_accepted(planhat: PlanhatSandbox) 
 
 
 def test_a_model_without_permission_is_403_naming_it(tenant: Tenant) -> None:
-    with PlanhatSandbox(tenant, denied=["assets"], calls_per_minute=0) as server:
+    with PlanhatSandbox(tenant, forbidden=["assets"], requests_per_minute=0) as server:
         assets = get(server, "/assets")
         companies = get(server, "/companies")
 
@@ -168,13 +171,13 @@ def test_a_model_without_permission_is_403_naming_it(tenant: Tenant) -> None:
     assert companies.status_code == 200
 
 
-def test_denying_an_unknown_model_is_refused() -> None:
+def test_forbidding_an_unknown_model_is_refused() -> None:
     with pytest.raises(ValueError, match="asset"):
-        PlanhatSandbox(denied=["asset"])
+        PlanhatSandbox(forbidden=["asset"])
 
 
 def test_over_the_quota_is_429_with_rate_headers_and_no_retry_after(tenant: Tenant) -> None:
-    with PlanhatSandbox(tenant, calls_per_minute=3) as server:
+    with PlanhatSandbox(tenant, requests_per_minute=3) as server:
         answers = [get(server, "/users") for _ in range(5)]
 
     assert [a.status_code for a in answers] == [200, 200, 200, 429, 429]
@@ -186,7 +189,7 @@ def test_over_the_quota_is_429_with_rate_headers_and_no_retry_after(tenant: Tena
 
 def test_scheduled_faults_answer_in_planhat_style(tenant: Tenant) -> None:
     faults = Faults(schedule={1: "503", 2: "500", 3: "502", 4: "429", 5: "truncate"})
-    with PlanhatSandbox(tenant, calls_per_minute=0, faults=faults) as server:
+    with PlanhatSandbox(tenant, requests_per_minute=0, faults=faults) as server:
         answers = [get(server, "/companies") for _ in range(6)]
 
     assert [a.status_code for a in answers] == [503, 500, 502, 429, 200, 200]
@@ -199,7 +202,7 @@ def test_scheduled_faults_answer_in_planhat_style(tenant: Tenant) -> None:
 
 def test_dropped_connections_and_slow_answers_fail_the_client(tenant: Tenant) -> None:
     faults = Faults(schedule={1: "drop", 2: "slow"}, slow_seconds=0.5)
-    with PlanhatSandbox(tenant, calls_per_minute=0, faults=faults) as server:
+    with PlanhatSandbox(tenant, requests_per_minute=0, faults=faults) as server:
         with pytest.raises(requests.ConnectionError):
             get(server, "/companies")
         with pytest.raises(requests.Timeout):
@@ -210,7 +213,7 @@ def test_dropped_connections_and_slow_answers_fail_the_client(tenant: Tenant) ->
 def test_a_fault_share_is_repeatable_for_a_seed(tenant: Tenant) -> None:
     def statuses() -> list[int]:
         faults = Faults(rate=0.5, seed=3)
-        with PlanhatSandbox(tenant, calls_per_minute=0, faults=faults) as server:
+        with PlanhatSandbox(tenant, requests_per_minute=0, faults=faults) as server:
             return [get(server, "/users").status_code for _ in range(20)]
 
     first = statuses()
@@ -223,7 +226,7 @@ def test_a_fault_share_is_repeatable_for_a_seed(tenant: Tenant) -> None:
 
 def test_python_mutations_show_in_the_next_listing() -> None:
     tenant = generate_tenant(seed=1, companies=5, large_company_bytes=0)
-    with PlanhatSandbox(tenant, calls_per_minute=0) as server:
+    with PlanhatSandbox(tenant, requests_per_minute=0) as server:
         before = {c["_id"]: c for c in get(server, "/companies").json()}
         target = next(iter(before.values()))
         changed = server.update("companies", target["_id"], {"mrr": 123})
@@ -243,7 +246,7 @@ def test_python_mutations_show_in_the_next_listing() -> None:
 
 
 def test_mutating_what_does_not_exist_is_a_clear_error() -> None:
-    with PlanhatSandbox(calls_per_minute=0) as server:
+    with PlanhatSandbox(requests_per_minute=0) as server:
         with pytest.raises(KeyError, match="no companies record"):
             server.update("companies", "nope", {"mrr": 1})
         with pytest.raises(KeyError, match="unknown model"):
@@ -254,7 +257,7 @@ def test_mutating_what_does_not_exist_is_a_clear_error() -> None:
 
 
 def test_http_mutations_create_update_and_delete() -> None:
-    with PlanhatSandbox(calls_per_minute=0) as server:
+    with PlanhatSandbox(requests_per_minute=0) as server:
         url = server.url + "/conversations"
         created = requests.post(
             url, json={"companyId": "c1", "subject": "Hej"}, headers=AUTH, timeout=5
@@ -277,7 +280,7 @@ def test_http_mutations_create_update_and_delete() -> None:
 
 
 def test_the_request_log_counts_paths_statuses_and_bytes(tenant: Tenant) -> None:
-    with PlanhatSandbox(tenant, denied=["assets"], calls_per_minute=0) as server:
+    with PlanhatSandbox(tenant, forbidden=["assets"], requests_per_minute=0) as server:
         body = get(server, "/companies", limit=10).content
         get(server, "/companies", limit=10, offset=10)
         get(server, "/assets")
@@ -287,3 +290,138 @@ def test_the_request_log_counts_paths_statuses_and_bytes(tenant: Tenant) -> None
     assert log.count(status=403) == 1
     assert log.entries(path="/companies")[1].query == {"limit": ["10"], "offset": ["10"]}
     assert log.entries(path="/companies")[0].bytes == len(body)
+
+
+# Switches for what the reference leaves open (planhat-api.md §10) ----------------------
+
+
+def test_rate_limit_headers_can_be_left_out(tenant: Tenant) -> None:
+    with PlanhatSandbox(tenant, requests_per_minute=1, rate_limit_headers=False) as server:
+        answers = [get(server, "/users") for _ in range(2)]
+
+    assert [a.status_code for a in answers] == [200, 429]
+    assert not any(h.startswith("X-Rate-Limit") for a in answers for h in a.headers)
+
+
+def test_retry_after_says_when_a_slot_frees(tenant: Tenant) -> None:
+    faults = Faults(schedule={3: "429"})
+    with PlanhatSandbox(
+        tenant, requests_per_minute=1, rate_window=30, retry_after=True, faults=faults
+    ) as server:
+        answers = [get(server, "/users") for _ in range(3)]
+
+    assert [a.status_code for a in answers] == [200, 429, 429]
+    assert "Retry-After" not in answers[0].headers
+    assert 1 <= int(answers[1].headers["Retry-After"]) <= 30
+    assert answers[2].headers["Retry-After"] == "1"  # an injected 429 knows no window
+
+
+def test_the_quota_window_frees_slots_as_it_slides(tenant: Tenant) -> None:
+    with PlanhatSandbox(tenant, requests_per_minute=1, rate_window=0.2) as server:
+        first, second = get(server, "/users"), get(server, "/users")
+        time.sleep(0.3)
+        third = get(server, "/users")
+
+    assert [first.status_code, second.status_code, third.status_code] == [200, 429, 200]
+
+
+def test_sort_can_be_ignored_so_clients_must_detect_it(tenant: Tenant) -> None:
+    with PlanhatSandbox(tenant, requests_per_minute=0, honour_sort=False) as server:
+        listed = [c["_id"] for c in get(server, "/companies", sort="_id", limit=5000).json()]
+
+    inserted = [c["_id"] for c in server.records("companies")]
+    assert listed == inserted
+    assert listed != sorted(listed)
+
+
+def test_nps_can_filter_on_company_id_and_ignore_cid(tenant: Tenant) -> None:
+    with PlanhatSandbox(tenant, requests_per_minute=0, nps_company_param="companyId") as server:
+        company = next(n["cId"] for n in server.records("nps"))
+        by_company_id = get(server, "/nps", companyId=company, limit=10000).json()
+        by_cid = get(server, "/nps", cId=company, limit=10000).json()
+
+    assert by_company_id == [n for n in server.records("nps") if n["cId"] == company]
+    assert 0 < len(by_company_id) < len(by_cid) == len(server.records("nps"))
+
+
+def test_a_limit_over_the_maximum_can_be_rejected_naming_the_maximum(tenant: Tenant) -> None:
+    with PlanhatSandbox(tenant, requests_per_minute=0, over_limit="reject") as server:
+        over = get(server, "/conversations", limit=2001)
+        at_max = get(server, "/conversations", limit=2000)
+        default = get(server, "/conversations")
+
+    assert over.status_code == 400
+    assert "2000" in over.json()["message"]
+    assert at_max.status_code == 200
+    assert len(at_max.json()) == len(tenant["conversations"])
+    assert len(default.json()) == 30
+
+
+@pytest.mark.parametrize("over_limit", ["cap", "reject"])
+def test_max_limits_override_a_model_maximum(over_limit: str) -> None:
+    tenant = generate_tenant(seed=2, companies=5, projects=120, large_company_bytes=0)
+    with PlanhatSandbox(
+        tenant, requests_per_minute=0, max_limits={"projects": 50}, over_limit=over_limit
+    ) as server:
+        default = get(server, "/projects")
+        at_max = get(server, "/projects", limit=50)
+        over = get(server, "/projects", limit=51)
+        assets = get(server, "/assets", limit=2000)
+
+    assert len(default.json()) == 50  # the default page (100) is capped to the maximum too
+    assert len(at_max.json()) == 50
+    if over_limit == "cap":
+        assert len(over.json()) == 50
+    else:
+        assert over.status_code == 400
+        assert "at most 50" in over.json()["message"]
+    assert assets.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("settings", "complaint"),
+    [
+        ({"nps_company_param": "cid"}, "nps_company_param must be cId or companyId"),
+        ({"over_limit": "clip"}, "over_limit must be cap or reject"),
+        ({"max_limits": {"project": 10}}, "unknown model 'project'"),
+        ({"max_limits": {"projects": 0}}, "max_limits['projects'] must be a positive"),
+        ({"requests_per_minute": -1}, "requests_per_minute"),
+        ({"forbidden": ["asset"]}, "unknown model 'asset'"),
+    ],
+)
+def test_bad_switch_values_are_refused_clearly(settings: dict, complaint: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(complaint)):
+        PlanhatSandbox(**settings)
+
+
+def test_create_keeps_a_given_id_and_refuses_a_duplicate() -> None:
+    with PlanhatSandbox(requests_per_minute=0) as server:
+        record = server.create("assets", {"_id": "a" * 24, "name": "Kept"})
+        with pytest.raises(ValueError, match="already exists"):
+            server.create("assets", {"_id": "a" * 24})
+
+    assert record["_id"] == "a" * 24
+    assert record["createdAt"] == record["updatedAt"]
+    assert server.records("assets") == [record]
+
+
+def test_records_are_copies_and_delete_returns_nothing() -> None:
+    with PlanhatSandbox(requests_per_minute=0) as server:
+        created = server.create("projects", {"name": "Pilot", "custom": {"Lead": "Ann"}})
+        server.records("projects")[0]["custom"]["Lead"] = "changed by the caller"
+        kept = server.records("projects")
+        assert server.delete("projects", created["_id"]) is None
+
+    assert kept == [created]
+    assert server.records("projects") == []
+
+
+def test_a_sorted_listing_follows_changes() -> None:
+    fresh = generate_tenant(seed=3, companies=8, large_company_bytes=0)
+    with PlanhatSandbox(fresh, requests_per_minute=0) as server:
+        before = get(server, "/companies", sort="-mrr").json()
+        server.update("companies", before[-1]["_id"], {"mrr": 10**9})
+        after = get(server, "/companies", sort="-mrr").json()
+
+    assert after[0]["_id"] == before[-1]["_id"]
+    assert [c["mrr"] for c in after] == sorted((c["mrr"] for c in after), reverse=True)

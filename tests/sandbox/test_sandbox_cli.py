@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import signal
 import subprocess
@@ -12,7 +13,9 @@ from typing import TYPE_CHECKING
 import pytest
 import requests
 
+from sandbox.__main__ import parser, sandboxes
 from sandbox.dust import DUST_API_KEY
+from sandbox.generator import generate_tenant
 from sandbox.planhat import PLANHAT_TOKEN
 
 if TYPE_CHECKING:
@@ -26,8 +29,8 @@ OPTIONS = [
     "--large-company-bytes=0",
     "--seed=5",
     "--planhat-faults=1=503",
-    "--planhat-calls-per-minute=2",
-    "--deny=assets",
+    "--planhat-requests-per-minute=2",
+    "--forbid=assets",
 ]
 
 
@@ -113,7 +116,14 @@ def test_the_seed_and_size_options_choose_the_tenant() -> None:
     [
         ("--planhat-faults=rate=0.5,kinds=500+418", "unknown fault kind '418'"),
         ("--dust-faults=often", "bad fault spec part 'often'"),
-        ("--deny=asset", "invalid choice: 'asset'"),
+        ("--forbid=asset", "invalid choice: 'asset'"),
+        ("--max-limit=project=10", "expected MODEL=N"),
+        ("--max-limit=projects=0", "expected MODEL=N"),
+        ("--nps-company-param=cid", "invalid choice: 'cid'"),
+        ("--over-limit=clip", "invalid choice: 'clip'"),
+        ("--undated=nps", "expected 'none' or MODEL=SHARE"),
+        ("--undated=nps=2", "undated['nps'] must be a share between 0 and 1"),
+        ("--users=0", "users must be at least 1"),
     ],
 )
 def test_bad_options_are_refused_with_a_clear_message(option: str, complaint: str) -> None:
@@ -122,3 +132,111 @@ def test_bad_options_are_refused_with_a_clear_message(option: str, complaint: st
 
     assert process.returncode == 2
     assert complaint in err
+
+
+def test_every_switch_reaches_the_emulators() -> None:
+    args = parser().parse_args(
+        [
+            "--planhat-port=0",
+            "--dust-port=0",
+            "--companies=3",
+            "--projects=7",
+            "--users=2",
+            "--large-company-bytes=0",
+            "--undated=none",
+            "--forbid=assets",
+            "--forbid=nps",
+            "--planhat-requests-per-minute=9",
+            "--planhat-rate-window=2.5",
+            "--no-rate-limit-headers",
+            "--retry-after",
+            "--ignore-sort",
+            "--nps-company-param=companyId",
+            "--over-limit=reject",
+            "--max-limit=projects=50",
+            "--max-limit=assets=10",
+            "--dust-upserts-per-minute=7",
+            "--dust-window-seconds=1.5",
+            "--max-document-mb=0.5",
+            "--max-body-bytes=1000",
+            "--prefix-token-budget=10",
+            "--chars-per-token=3",
+            "--rate-limit-first",
+            "--read-only",
+        ]
+    )
+    planhat, dust = sandboxes(args)
+    with planhat, dust:
+        tenant = planhat.tenant
+
+    assert [len(tenant[m]) for m in ("companies", "projects", "users")] == [3, 7, 2]
+    assert all("updatedAt" in r for records in tenant.values() for r in records)
+    assert planhat.forbidden == {"assets", "nps"}
+    assert (planhat.quota.limit, planhat.quota.window) == (9, 2.5)
+    assert (planhat.rate_limit_headers, planhat.retry_after, planhat.honour_sort) == (
+        False,
+        True,
+        False,
+    )
+    assert (planhat.nps_company_param, planhat.over_limit) == ("companyId", "reject")
+    assert planhat.max_limits["projects"] == 50
+    assert planhat.max_limits["assets"] == 10
+    assert planhat.max_limits["conversations"] == 2000
+    assert dust.upserts_per_minute == 7
+    assert (dust.max_document_mb, dust.max_body_bytes) == (0.5, 1000)
+    assert (dust.prefix_token_budget, dust.chars_per_token) == (10, 3)
+    assert (dust.validate_before_rate_limit, dust.read_only) == (False, True)
+
+
+def test_the_defaults_follow_the_contract() -> None:
+    args = parser().parse_args(["--planhat-port=0", "--dust-port=0", "--large-company-bytes=0"])
+    planhat, dust = sandboxes(args)
+    with planhat, dust:
+        pass
+
+    assert len(planhat.tenant["companies"]) == 100
+    assert planhat.forbidden == frozenset()
+    assert (planhat.quota.limit, planhat.quota.window) == (200, 60.0)
+    assert (planhat.rate_limit_headers, planhat.retry_after, planhat.honour_sort) == (
+        True,
+        False,
+        True,
+    )
+    assert (planhat.nps_company_param, planhat.over_limit) == ("cId", "cap")
+    assert planhat.max_limits["projects"] == 2000
+    assert (dust.upserts_per_minute, dust.max_document_mb) == (120, 2.0)
+    assert (dust.validate_before_rate_limit, dust.read_only) == (True, False)
+
+
+def test_the_ready_file_says_where_both_listen_once_they_do(tmp_path: Path) -> None:
+    ready = tmp_path / "ready.json"
+    options = ["--companies=3", "--conversations=5", "--seed=2", "--ignore-sort"]
+    process = start("--planhat-port=0", "--dust-port=0", f"--ready-file={ready}", *options)
+    try:
+        banner = ""
+        while "Press Ctrl-C" not in banner and process.poll() is None:
+            banner += process.stdout.readline()
+        where = json.loads(ready.read_text())
+        listed = requests.get(
+            f"{where['planhat_url']}/conversations",
+            params={"sort": "-_id"},
+            headers={"Authorization": f"Bearer {PLANHAT_TOKEN}"},
+            timeout=5,
+        ).json()
+        documents = requests.get(
+            where["dust_url"] + where["dust_documents_path"],
+            headers={"Authorization": f"Bearer {DUST_API_KEY}"},
+            timeout=5,
+        )
+    finally:
+        process.terminate()
+        process.communicate(timeout=10)
+
+    expected = generate_tenant(2, 3, conversations=5)["conversations"]
+    inserted = [c["_id"] for c in expected]
+    assert [c["_id"] for c in listed] == inserted  # sort was ignored
+    assert inserted != sorted(inserted, reverse=True)
+    assert documents.status_code == 200
+    assert where["planhat_url"] in banner
+    assert where["dust_url"] in banner
+    assert PLANHAT_TOKEN not in ready.read_text()
