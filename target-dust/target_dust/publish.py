@@ -123,6 +123,7 @@ class Publisher:
         self._tally = Tally()
         self._store_checked = not destination.records_upserts
         self._flushed_at: int | None = None
+        self._flushing = False
         self._probing = True
         """The run's first document goes alone: a wrong key or id then costs one request."""
         self._tried: dict[str, str] = {}
@@ -131,9 +132,18 @@ class Publisher:
     def flush(self) -> None:
         """Bring Dust up to date with the store; raise only when the whole run must stop."""
         self.store.commit()
+        if self._flushing:
+            return  # a SIGTERM drain during a flush: what is staged is committed, pending
         if self._flushed_at == self.store.changes:
             return  # nothing staged since this run's last flush, so nothing new to do
         self._flushed_at = self.store.changes
+        self._flushing = True
+        try:
+            self._flush()
+        finally:
+            self._flushing = False
+
+    def _flush(self) -> None:
         dirty = self.store.dirty_companies()
         if not dirty:
             return

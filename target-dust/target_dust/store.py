@@ -178,7 +178,12 @@ class Store:
     def stage(
         self, *, stream: str, kind: str, pk: str, company_id: str | None, record: Mapping[str, Any]
     ) -> bool:
-        """Keep a record; mark the companies it affects dirty if it is new or changed."""
+        """Keep a record; mark the companies it affects dirty if it is new or changed.
+
+        The record row is written last: should a commit land half-way (a SIGTERM drain
+        between two statements), the companies are dirty and the record still differs,
+        so the tap's resend stages it again instead of finding it unchanged.
+        """
         data = canonical_json(record)
         digest = _digest(data)
         row = self._execute(
@@ -186,6 +191,26 @@ class Store:
         ).fetchone()
         if row is not None and row[0] == digest and row[1] == company_id:
             return False
+        affected = {company_id} if company_id else set()
+        if row is not None and row[1]:
+            affected.add(row[1])  # a record that moved to another company leaves the old one
+        if kind == USERS:
+            rows = self._execute(
+                "SELECT company_id FROM owners WHERE user_id = ?", (str(record.get("_id")),)
+            ).fetchall()
+            affected.update(company for (company,) in rows)
+        for company in sorted(affected):
+            self._execute(
+                "INSERT INTO companies (company_id, dirty) VALUES (?, 1)"
+                " ON CONFLICT (company_id) DO UPDATE SET dirty = 1",
+                (company,),
+            )
+        if kind == COMPANIES and company_id:
+            self._execute("DELETE FROM owners WHERE company_id = ?", (company_id,))
+            for user_id in sorted(referenced_user_ids(record)):
+                self._execute(
+                    "INSERT INTO owners (user_id, company_id) VALUES (?, ?)", (user_id, company_id)
+                )
         self._execute(
             "INSERT INTO records (stream, pk, kind, company_id, hash, data)"
             " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (stream, pk) DO UPDATE SET"
@@ -193,26 +218,6 @@ class Store:
             " hash = excluded.hash, data = excluded.data",
             (stream, pk, kind, company_id, digest, data),
         )
-        affected = {company_id} if company_id else set()
-        if row is not None and row[1]:
-            affected.add(row[1])  # a record that moved to another company leaves the old one
-        if kind == COMPANIES and company_id:
-            self._execute("DELETE FROM owners WHERE company_id = ?", (company_id,))
-            for user_id in sorted(referenced_user_ids(record)):
-                self._execute(
-                    "INSERT INTO owners (user_id, company_id) VALUES (?, ?)", (user_id, company_id)
-                )
-        if kind == USERS:
-            rows = self._execute(
-                "SELECT company_id FROM owners WHERE user_id = ?", (str(record.get("_id")),)
-            ).fetchall()
-            affected.update(company for (company,) in rows)
-        for company in affected:
-            self._execute(
-                "INSERT INTO companies (company_id, dirty) VALUES (?, 1)"
-                " ON CONFLICT (company_id) DO UPDATE SET dirty = 1",
-                (company,),
-            )
         self.changes += 1
         return True
 

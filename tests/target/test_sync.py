@@ -377,3 +377,15 @@ def _content(dust: DustSandbox) -> dict[str, tuple]:
         doc_id: (d["title"], d["text"], tuple(d["tags"]), d["timestamp"], d["source_url"])
         for doc_id, d in dust.documents().items()
     }
+
+
+def test_deterministic_core_error_is_permanent_not_retried(tmp_path: Path, tenant: dict) -> None:
+    """Dust's "prefixes accrue" 500 never succeeds on retry (here: a tiny prefix budget)."""
+    with DustSandbox(prefix_token_budget=4) as dust:
+        result = run_target(dust_config(dust, tmp_path), singer_lines(tenant))
+
+        assert posts(dust, status=500) == len(tenant["companies"])  # each tried exactly once
+        assert dust.documents() == {}
+        assert "prefixes accrue" in result.log
+        assert "0 upserted, 0 unchanged, 6 failed, 6 pending" in result.log
+        assert result.states == [{"bookmarks": {"run": 1}}]
