@@ -1,0 +1,148 @@
+"""Paging: every record once, within the request budget, while data changes under it."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import pytest
+
+from tap_planhat.paging import Walk
+from tap_planhat.streams import ConversationsStream
+from tests.tap.support import STREAMS, config_for, run_tap, small_tenant
+
+if TYPE_CHECKING:
+    from sandbox.common import Request
+
+
+def full_sync_budget(server) -> int:
+    """The issue's bound: Σ ceil(records / max page) plus one request per stream."""
+    return sum(math.ceil(len(server.records(m)) / server.max_limits[m]) + 1 for m in STREAMS)
+
+
+def test_full_sync_reads_every_record_once_within_the_budget(planhat):
+    server = planhat()
+    run = run_tap(config_for(server))
+    for model in STREAMS:
+        assert sorted(run.ids(model)) == sorted(r["_id"] for r in server.records(model)), model
+    requests = server.log.count(method="GET")
+    assert requests <= full_sync_budget(server)
+    assert all(q["sort"] == ["-updatedAt"] for m in STREAMS for q in server.lists(m))
+    assert {q["limit"][0] for q in server.lists("companies")} == {"5000"}
+
+
+def test_many_pages_cost_no_more_than_the_bound(planhat, monkeypatch):
+    monkeypatch.setattr(ConversationsStream, "page_size", 25)
+    server = planhat(max_limits={"conversations": 25})
+    total = len(server.records("conversations"))
+    assert total > 100  # several pages
+
+    run = run_tap(config_for(server))
+
+    assert sorted(run.ids("conversations")) == sorted(
+        r["_id"] for r in server.records("conversations")
+    )
+    assert len(server.lists("conversations")) <= math.ceil(total / 25) + 1
+
+
+def test_a_silently_capped_page_is_not_taken_for_the_last_one(planhat):
+    """Projects have no documented maximum: asking 2,000 may return fewer and more may follow."""
+    server = planhat(max_limits={"projects": 4, "assets": 5})
+    run = run_tap(config_for(server))
+    for model, cap in (("projects", 4), ("assets", 5)):
+        records = server.records(model)
+        assert len(records) > 2 * cap
+        assert sorted(run.ids(model)) == sorted(r["_id"] for r in records)
+        assert len(server.lists(model)) <= math.ceil(len(records) / cap) + 1
+
+
+def test_deletions_while_paging_skip_nothing(planhat, monkeypatch):
+    """Deleting records already read shifts the list left; a plain offset walk skips some."""
+    monkeypatch.setattr(ConversationsStream, "page_size", 20)
+    server = planhat(max_limits={"conversations": 20})
+    newest_first = sorted(
+        server.records("conversations"), key=lambda r: r.get("updatedAt") or "", reverse=True
+    )
+    deleted = [r["_id"] for r in newest_first[:5]]  # all on the first page
+
+    def delete_after_first_page(request: Request) -> None:
+        if request.path == "/conversations" and request.query.get("offset") == ["19"]:
+            for record_id in deleted:
+                if any(r["_id"] == record_id for r in server.records("conversations")):
+                    server.delete("conversations", record_id)
+
+    server.hook = delete_after_first_page
+    run = run_tap(config_for(server))
+
+    survivors = {r["_id"] for r in server.records("conversations")}
+    assert survivors <= set(run.ids("conversations"))
+    assert len(run.ids("conversations")) == len(set(run.ids("conversations")))  # no duplicates
+    offsets = [int(q["offset"][0]) for q in server.lists("conversations")]
+    assert offsets[:3] == [0, 19, 0]  # the anchor went missing, so the walk stepped back
+
+
+def test_updates_while_paging_skip_nothing_and_are_caught_next_run(planhat, monkeypatch):
+    monkeypatch.setattr(ConversationsStream, "page_size", 20)
+    server = planhat(max_limits={"conversations": 20})
+    oldest = sorted(
+        (r for r in server.records("conversations") if r.get("updatedAt")),
+        key=lambda r: r["updatedAt"],
+    )[:3]  # on the last pages, not yet read when the hook fires
+    fired = []
+
+    def update_during_sync(request: Request) -> None:
+        if request.path == "/conversations" and request.query.get("offset") == ["19"] and not fired:
+            fired.append(True)
+            for record in oldest:
+                server.update("conversations", record["_id"], {"subject": "changed mid-sync"})
+
+    server.hook = update_during_sync
+    first = run_tap(config_for(server))
+    unchanged = {r["_id"] for r in server.records("conversations")} - {r["_id"] for r in oldest}
+    assert unchanged <= set(first.ids("conversations"))
+
+    server.hook = None
+    second = run_tap(config_for(server), state=first.state)
+    assert {r["_id"] for r in oldest} <= set(second.ids("conversations"))
+    assert all(
+        r["subject"] == "changed mid-sync"
+        for r in second.records("conversations")
+        if r["_id"] in {o["_id"] for o in oldest}
+    )
+
+
+@pytest.mark.parametrize(
+    ("pages", "expected_offsets"),
+    [
+        ([10, 10, 3], [0, 9, 18]),  # documented max: a short page is the last
+        ([10, 10, 1], [0, 9, 18]),  # only the overlap came back
+    ],
+)
+def test_walk_offsets_overlap_by_one_record(pages, expected_offsets):
+    records = [{"_id": str(i), "updatedAt": "t"} for i in range(30)]
+    walk, offsets = Walk(10), []
+    for size in pages:
+        offsets.append(walk.offset)
+        assert walk.accept(records[walk.offset : walk.offset + size])
+    assert offsets == expected_offsets
+    assert walk.finished
+
+
+def test_walk_with_unknown_maximum_confirms_a_short_first_page():
+    records = [{"_id": str(i), "updatedAt": "t"} for i in range(7)]
+    walk = Walk(10, limit_is_max=False)
+    assert walk.accept(records)
+    assert not walk.finished and walk.offset == 6
+    assert walk.accept(records[6:])
+    assert walk.finished
+
+
+def test_walk_steps_back_until_it_finds_a_record_it_read():
+    records = [{"_id": str(i), "updatedAt": "t"} for i in range(30)]
+    walk = Walk(10)
+    walk.accept(records[:10])
+    shifted = records[5:]  # five records before the offset were deleted
+    assert not walk.accept(shifted[9:19])
+    assert walk.offset == 0
+    assert walk.accept(shifted[0:10])
+    assert walk.offset == 9
