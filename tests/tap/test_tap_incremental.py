@@ -6,8 +6,9 @@ import logging
 import time
 from datetime import UTC, datetime
 
-from sandbox.generator import object_id
 from tap_planhat.streams import ProjectsStream
+
+from sandbox.generator import object_id
 from tests.tap.support import STREAMS, config_for, run_tap, small_tenant
 
 
@@ -75,7 +76,8 @@ def test_records_without_updated_at_are_emitted_once_and_new_ones_are_found(plan
     monkeypatch.setattr(ProjectsStream, "page_size", 5)
     server = planhat(max_limits={"projects": 5})
     undated = {r["_id"] for r in server.records("projects") if not r.get("updatedAt")}
-    assert undated and len(server.records("projects")) > 10
+    assert undated
+    assert len(server.records("projects")) > 10
 
     first = run_tap(config_for(server))
     assert undated <= set(first.ids("projects"))
@@ -90,7 +92,8 @@ def test_records_without_updated_at_are_emitted_once_and_new_ones_are_found(plan
 
     assert second.ids("projects") == [fresh["_id"]]
     sorts = [q["sort"][0] for q in server.lists("projects")]
-    assert sorts[0] == "-updatedAt" and "updatedAt" in sorts  # stopped early, then read the undated
+    assert sorts[0] == "-updatedAt"
+    assert "updatedAt" in sorts  # stopped early, then read the undated records
 
 
 def test_start_date_limits_the_first_run(planhat):
@@ -98,7 +101,8 @@ def test_start_date_limits_the_first_run(planhat):
     start = "2024-06-01T00:00:00Z"
     run = run_tap(config_for(server, start_date=start))
     companies = run.records("companies")
-    assert companies and all(r["updatedAt"] >= "2024-06-01" for r in companies)
+    assert companies
+    assert all(r["updatedAt"] >= "2024-06-01" for r in companies)
     expected = {r["_id"] for r in server.records("companies") if r["updatedAt"] >= "2024-06-01"}
     assert {r["_id"] for r in companies} == expected
 

@@ -6,10 +6,10 @@ import math
 from typing import TYPE_CHECKING
 
 import pytest
-
 from tap_planhat.paging import Walk
 from tap_planhat.streams import ConversationsStream
-from tests.tap.support import STREAMS, config_for, run_tap, small_tenant
+
+from tests.tap.support import STREAMS, config_for, run_tap
 
 if TYPE_CHECKING:
     from sandbox.common import Request
@@ -132,7 +132,8 @@ def test_walk_with_unknown_maximum_confirms_a_short_first_page():
     records = [{"_id": str(i), "updatedAt": "t"} for i in range(7)]
     walk = Walk(10, limit_is_max=False)
     assert walk.accept(records)
-    assert not walk.finished and walk.offset == 6
+    assert not walk.finished
+    assert walk.offset == 6
     assert walk.accept(records[6:])
     assert walk.finished
 

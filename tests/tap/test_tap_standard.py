@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 from singer_sdk.testing import get_tap_test_class
+from tap_planhat.tap import TapPlanhat
 
 from sandbox.planhat import PlanhatSandbox
-from tap_planhat.tap import TapPlanhat
 from tests.tap.support import small_tenant
 
 if TYPE_CHECKING:
