@@ -351,7 +351,7 @@ class PlanhatStream(RESTStream[PageToken]):
     def backoff_handler(self, details: Any) -> None:
         exception = details.get("exception")
         self.logger.warning(
-            "Stream '%s': retrying in %.1f s (attempt %d of %d failed): %s",
+            "Stream '%s': retrying in %.2f s (attempt %d of %d failed): %s",
             self.name,
             details.get("wait", 0.0),
             details.get("tries", 0),
