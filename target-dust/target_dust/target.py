@@ -6,6 +6,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from singer_sdk import typing as th
+from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.target_base import Target
 
 from target_dust.dust import DustClient
@@ -180,14 +181,24 @@ class TargetDust(Target):
         super().__init__(*args, **kwargs)
         self.max_parallelism = 1  # one flush at a time: it renders every dirty company
         self._ignored_streams: set[str] = set()
+        _ = self.stream_links  # a bad `streams` setting fails at start, not mid-stream
 
     @cached_property
     def stream_links(self) -> dict[str, StreamLink]:
         streams = {**DEFAULT_STREAMS, **(self.config.get("streams") or {})}
-        return {
+        links = {
             name: StreamLink(kind=link["kind"], company_key=link.get("company_key"))
             for name, link in streams.items()
         }
+        unlinked = sorted(
+            n for n, link in links.items() if link.kind != USERS and not link.company_key
+        )
+        if unlinked:
+            raise ConfigValidationError(
+                "Config validation failed",
+                errors=[f"streams.{name}: company_key is required" for name in unlinked],
+            )
+        return links
 
     @cached_property
     def publisher(self) -> Publisher:

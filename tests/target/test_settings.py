@@ -1,0 +1,68 @@
+"""Settings: documented in `--about`, validated at start."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from singer_sdk.exceptions import ConfigValidationError
+from target_dust.target import TargetDust
+
+REQUIRED = {"api_key": "sk-x", "workspace_id": "w", "space_id": "s", "data_source_id": "d"}
+OURS = {
+    "api_key", "workspace_id", "space_id", "data_source_id", "base_url", "store_url",
+    "concurrency", "max_upserts_per_minute", "request_timeout", "max_document_chars",
+    "document_id_mode", "source_url_template", "dry_run", "output_dir", "rebuild_store",
+    "streams",
+}  # fmt: skip
+
+
+def test_about_documents_every_setting() -> None:
+    about = subprocess.run(
+        [str(Path(sys.executable).with_name("target-dust")), "--about", "--format=json"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    settings = json.loads(about.stdout)["settings"]
+    properties = settings["properties"]
+    assert set(properties) >= OURS
+    for name in OURS:
+        assert properties[name].get("description"), name
+        assert properties[name].get("title"), name
+    assert properties["api_key"]["secret"] is True
+    assert set(settings["required"]) == set(REQUIRED)
+    assert "batch" not in json.loads(about.stdout)["capabilities"]
+
+
+def test_defaults_are_applied() -> None:
+    config = TargetDust(config=REQUIRED).config
+    assert config["base_url"] == "https://dust.tt"
+    assert config["max_upserts_per_minute"] == 120
+    assert config["max_document_chars"] == 750_000
+    assert config["request_timeout"] >= 120
+    assert config["document_id_mode"] == "planhat_id"
+    assert config["store_url"].startswith(".target-dust/")
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"streams": {"tickets": {"kind": "conversations"}}}, "company_key is required"),
+        ({"streams": {"tickets": {"kind": "tickets", "company_key": "c"}}}, "tickets"),
+        ({"document_id_mode": "slug"}, "slug"),
+        ({"max_document_chars": 100}, "100"),
+        ({"concurrency": 0}, "0"),
+    ],
+)
+def test_bad_settings_fail_at_start(overrides: dict, message: str) -> None:
+    with pytest.raises(ConfigValidationError) as failure:
+        TargetDust(config={**REQUIRED, **overrides})
+    assert message in str(failure.value) + " ".join(failure.value.errors)
+
+
+def test_missing_api_key_is_named() -> None:
+    with pytest.raises(ConfigValidationError) as failure:
+        TargetDust(config={k: v for k, v in REQUIRED.items() if k != "api_key"})
+    assert "api_key" in " ".join(failure.value.errors)
