@@ -11,6 +11,8 @@ from tap_planhat.client import PlanhatAuthError, PlanhatStream
 from sandbox.common import Faults
 from tests.tap.support import STREAMS, config_for, run_tap
 
+SECRET = "phat-Sup3rSecret-token-0123456789"
+
 
 def test_forbidden_stream_is_skipped_with_one_warning_and_keeps_its_bookmark(planhat, caplog):
     server = planhat(forbidden=("assets",))
@@ -116,3 +118,23 @@ def test_undeclared_fields_are_reported_once_per_stream_and_field(planhat, caplo
         "segment",
     ]
     assert sum("segment" in r for r in run.records("companies")) == 5  # kept, not dropped
+
+
+def test_the_token_never_appears_in_logs_or_errors(planhat, caplog):
+    faults = Faults(
+        schedule={1: "500", 2: "429", 4: "drop", 6: "truncate", 8: "slow"}, slow_seconds=0.3
+    )
+    server = planhat(token=SECRET, forbidden=("assets",), faults=faults)
+    errors = []
+    with caplog.at_level(logging.DEBUG):
+        run_tap(config_for(server, request_timeout=0.1))
+        for config in (
+            {**config_for(server), "api_token": "x" + SECRET},
+            config_for(planhat(token=SECRET, faults=Faults(rate=1.0))),
+        ):
+            with pytest.raises((FatalAPIError, RetriableAPIError)) as caught:
+                run_tap(config)
+            errors.append(repr(caught.value))
+    assert "retrying" in caplog.text
+    assert SECRET not in caplog.text
+    assert not [e for e in errors if SECRET in e]
