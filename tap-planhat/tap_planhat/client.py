@@ -5,14 +5,15 @@ Every stream reads its collection top-level (`GET /<model>`), newest first
 server-side date filter (planhat-api.md §5) this is the cheapest complete read. A
 no-change run costs one request per stream.
 
-Two things can hide behind an early stop, and each costs at most one more request:
+Two things can hide behind an early stop:
 
 - Records without `updatedAt` sort last, so the descending read never reaches them.
-  When it stops early, one request with `sort=updatedAt` (where they come first)
-  reads them, but only for streams whose last complete look found some (remembered
-  in state as `records_without_updatedAt`). A stream that had none skips it: such a
-  record created later is read once it is updated or on a full refresh. This is the
-  trade-off between "one request per stream" and reading the tail on every run.
+  When it stops early, a read with `sort=updatedAt` (where they come first) fetches
+  them, one page per `page_size` of them, but only for streams whose last complete
+  look found some (remembered in state as `records_without_updatedAt`). A stream that
+  had none skips it: such a record created later is read once it is updated or on a
+  full refresh. This trades the issue's "one request per stream when nothing changed"
+  for never missing a change to those records, and only where they exist.
 - A server that ignores `sort` would make the early stop lose data, so every page is
   checked; on the first page out of order the stream warns once and falls back to a
   full scan in `_id` order with the same client-side filter.
