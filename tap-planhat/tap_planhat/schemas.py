@@ -18,17 +18,20 @@ ID = th.StringType
 TIMESTAMP = th.DateTimeType
 
 ANY_VALUE = th.AnyOf(
+    th.ObjectType(additional_properties=True),
+    th.ArrayType(th.AnyType()),
     th.StringType(),
     th.NumberType(),
     th.BooleanType(),
-    th.ObjectType(additional_properties=True),
-    th.ArrayType(th.AnyType()),
 )
 """Any JSON value, for fields whose shape no source describes (spelled out so that
-schema-driven tools, the SDK's own tests among them, can read it)."""
+schema-driven tools, the SDK's own tests among them, can read it). The object comes
+first because SQL targets type an `anyOf` column by its first branch: a JSON column
+holds every other branch too, a text column would refuse an object."""
 
-ID_OR_OBJECT = th.AnyOf(th.StringType(), th.ObjectType(additional_properties=True))
-"""An objectId, or the object Planhat expands it to in list answers."""
+ID_OR_OBJECT = th.AnyOf(th.ObjectType(additional_properties=True), th.StringType())
+"""An objectId, or the object Planhat expands it to in list answers (object first, as
+for ANY_VALUE)."""
 
 CUSTOM = th.Property(
     "custom",

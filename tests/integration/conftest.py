@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from sandbox.dust import DUST_API_KEY, DustSandbox
 
+from sandbox.dust import DUST_API_KEY, DustSandbox
 from sandbox.generator import generate_tenant
 from sandbox.planhat import PLANHAT_TOKEN, PlanhatSandbox
 
