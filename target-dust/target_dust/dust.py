@@ -10,7 +10,6 @@ says which setting to fix).
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
@@ -22,6 +21,7 @@ from pyrate_limiter import Duration, Limiter, Rate
 from requests.adapters import HTTPAdapter
 
 if TYPE_CHECKING:
+    import logging
     from collections.abc import Iterator
 
 LIST_PAGE_SIZE = 200
@@ -110,7 +110,8 @@ class DustClient:
         adapter = HTTPAdapter(pool_connections=1, pool_maxsize=max(concurrency, 1))
         self._session.mount("http://", adapter)
         self._session.mount("https://", adapter)
-        self._limiter = Limiter(Rate(max_upserts_per_minute, Duration.MINUTE))
+        # A second of slack: Dust counts arrivals by its own clock, we count departures.
+        self._limiter = Limiter(Rate(max_upserts_per_minute, Duration.MINUTE + Duration.SECOND))
         policy = retry or DEFAULT_RETRY
         on_transient = backoff.on_exception(
             backoff.expo,

@@ -79,7 +79,7 @@ class Progress:
         rate = self._finished / minutes if minutes else 0.0
         # Pessimistic: companies not examined yet are counted as needing an upsert.
         left = self._total - self._examined + self._queued - self._finished
-        eta = f", at most about {left / rate:.0f} min left" if rate else ""
+        eta = f", at most about {_duration(left / rate * 60)} left" if rate else ""
         self._logger.info(
             "Progress: %d of %d companies examined, %d documents %s, %.0f per minute%s",
             self._examined,
@@ -105,3 +105,11 @@ def log_summary(
         pending,
         waiting,
     )
+
+
+def _duration(seconds: float) -> str:
+    minutes, seconds = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours:
+        return f"{hours} h {minutes:02d} min"
+    return f"{minutes} min {seconds:02d} s" if minutes else f"{seconds} s"
