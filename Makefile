@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test demo bench lint sandbox clean
+.PHONY: install test demo bench lint sandbox readme clean
 
 $(STAMP): requirements-dev.txt tap-planhat/pyproject.toml target-dust/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,3 +33,6 @@ sandbox: install
 
 clean:
 	rm -rf $(VENV) .meltano .target-dust output
+
+readme: install
+	$(BIN)/python -m tests.readme_settings
