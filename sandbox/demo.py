@@ -25,10 +25,23 @@ STORE = ROOT / ".target-dust" / "sandbox-store.db"
 ENV = {**os.environ, "MELTANO_CLI_DISABLE_VERSION_CHECK": "1"}
 
 
+SHOWN = ("Dust sync summary", "Skipping stream", "[warning", "[error")
+"""Lines of a run's log worth a newcomer's attention; the full log is in `.meltano/logs`."""
+
+
 def meltano(*args: str, check: bool = True) -> None:
-    """Run a Meltano command in the project root, its output going straight to the terminal."""
+    """Run a Meltano command in the project root and show the lines that matter."""
     print(f"\n$ meltano --environment=sandbox {' '.join(args)}", flush=True)
-    subprocess.run([*MELTANO, *args], cwd=ROOT, env=ENV, check=check)
+    result = subprocess.run(
+        [*MELTANO, *args], cwd=ROOT, env=ENV, capture_output=True, text=True, check=False
+    )
+    lines = result.stdout.splitlines() + result.stderr.splitlines()
+    if check and result.returncode:
+        print("\n".join(lines[-40:]), file=sys.stderr)
+        raise subprocess.CalledProcessError(result.returncode, result.args)
+    for line in lines:
+        if args[0] != "run" or any(marker in line for marker in SHOWN):
+            print(f"  {line}")
 
 
 def upserted_titles(dust: DustSandbox, since: int) -> list[str]:
