@@ -1,0 +1,59 @@
+"""What the requests would cost: the tap's page bound and the original per-company script.
+
+The original script listed companies once, then asked each company's five child models
+for their first page (planhat-api.md, original-script README). Reading every page that
+way takes one request per page of each company's children at Planhat's default page size.
+"""
+
+from __future__ import annotations
+
+import math
+
+from bench.tenants import CHILD_MODELS
+from sandbox.planhat import MODELS
+
+PLANHAT_REQUESTS_PER_MINUTE = 200
+"""Planhat's documented quota, at which wall times are projected."""
+
+
+def full_sync_bound(counts: dict[str, int]) -> int:
+    """Σ ceil(records / max page size) over the streams, plus one request per stream."""
+    return sum(math.ceil(n / MODELS[model].max_limit) + 1 for model, n in counts.items())
+
+
+def per_company_first_pages(companies: int) -> int:
+    """The original script: one companies listing, then five first pages per company."""
+    return 1 + len(CHILD_MODELS) * companies
+
+
+def per_company_every_page(companies: int, children: dict[str, dict[str, int]]) -> int:
+    """The per-company approach reading everything, at Planhat's default page sizes."""
+    listing = math.ceil(companies / MODELS["companies"].default_limit)
+    pages = sum(
+        max(1, math.ceil(n / MODELS[model].default_limit))
+        for model, per_company in children.items()
+        for n in per_company.values()
+    )
+    return listing + pages
+
+
+def minutes_at_quota(requests: int) -> float:
+    """Wall time of `requests` when Planhat's quota is the only limit."""
+    return requests / PLANHAT_REQUESTS_PER_MINUTE
+
+
+def achieved_per_minute(stamps: list[float]) -> float:
+    """Accepted upserts per minute from the first to the last accepted one."""
+    if len(stamps) < 2 or stamps[-1] <= stamps[0]:
+        return 0.0
+    return (len(stamps) - 1) * 60.0 / (stamps[-1] - stamps[0])
+
+
+def busiest_minute(stamps: list[float]) -> int:
+    """Most accepted upserts in any 60-second window (what a sliding-window limit sees)."""
+    best, start = 0, 0
+    for end, stamp in enumerate(stamps):
+        while stamp - stamps[start] >= 60.0:
+            start += 1
+        best = max(best, end - start + 1)
+    return best
