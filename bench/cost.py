@@ -42,11 +42,21 @@ def minutes_at_quota(requests: int) -> float:
     return requests / PLANHAT_REQUESTS_PER_MINUTE
 
 
-def achieved_per_minute(stamps: list[float]) -> float:
-    """Accepted upserts per minute from the first to the last accepted one."""
-    if len(stamps) < 2 or stamps[-1] <= stamps[0]:
-        return 0.0
-    return (len(stamps) - 1) * 60.0 / (stamps[-1] - stamps[0])
+def per_full_minute(stamps: list[float]) -> float | None:
+    """Mean accepted upserts per whole minute, counted in back-to-back minutes from the first.
+
+    A sliding-window limit of N a minute lets N upserts through at once, so an average
+    from the first to the last upsert overstates a short run; whole minutes are what the
+    limit allows, and a client that keeps the limit busy fills each of them. The last,
+    partial minute is left out; None when the run did not fill one whole minute.
+    """
+    if not stamps:
+        return None
+    whole = int((stamps[-1] - stamps[0]) // 60.0)
+    if whole == 0:
+        return None
+    counted = sum(1 for stamp in stamps if stamp - stamps[0] < whole * 60.0)
+    return counted / whole
 
 
 def busiest_minute(stamps: list[float]) -> int:

@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING
 
 from bench.cost import (
     PLANHAT_REQUESTS_PER_MINUTE,
-    achieved_per_minute,
     busiest_minute,
     full_sync_bound,
     minutes_at_quota,
+    per_full_minute,
 )
 from bench.goals import target_peak_mb
 from bench.tenants import SIZES
@@ -164,7 +164,7 @@ def _dust(result: TenantResult) -> str:
     rows = []
     for run in (result.full, result.unchanged, result.changed):
         stamps = sorted(run.dust.stamps)
-        rate = achieved_per_minute(stamps)
+        rate = per_full_minute(stamps)
         phase = stamps[-1] - stamps[0] if len(stamps) > 1 else 0.0
         rows.append(
             [
@@ -172,7 +172,7 @@ def _dust(result: TenantResult) -> str:
                 f"{run.dust.upserts:,}",
                 run.dust.refused,
                 _duration(phase) if stamps else "",
-                f"{rate:,.0f} ({rate / limit:.0%})" if rate else "",
+                f"{rate:,.0f} ({rate / limit:.0%})" if rate is not None else "",
                 f"{busiest_minute(stamps):,}" if stamps else "",
             ]
         )
@@ -187,7 +187,7 @@ def _dust(result: TenantResult) -> str:
                 "Accepted upserts",
                 "Refused POSTs",
                 "Upsert phase",
-                "Upserts/min (of limit)",
+                "Upserts per whole minute (of limit)",
                 "Busiest 60 s",
             ],
             rows,
@@ -196,8 +196,9 @@ def _dust(result: TenantResult) -> str:
         f"({sum(change.updated.values()):,} records), touching {len(change.companies):,} "
         "existing companies: the expected number of upserts. The upsert phase runs from "
         "the first to the last accepted POST. A sliding-window limit of N a minute lets N "
-        "upserts through at once, so over a phase of one or two windows the average can "
-        "exceed N; the busiest 60 s is what the limit itself sees. The 1% change run starts "
+        "upserts through at once, so the rate is counted in whole minutes from the first "
+        "upsert (the last, partial minute left out; blank when the phase is shorter than a "
+        "minute); the busiest 60 s is what the limit itself sees. The 1% change run starts "
         "once the full sync's upserts have left the emulator's window, as hours between "
         "runs would ensure.\n"
     )
