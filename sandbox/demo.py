@@ -8,7 +8,6 @@ show that only those companies are re-upserted, and stops everything it started.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -77,8 +76,8 @@ def main() -> int:
             f"{len(tenant['conversations'])} conversations, {len(tenant['endusers'])} end users"
         )
         meltano("install")
-        STORE.unlink(missing_ok=True)
-        shutil.rmtree(ROOT / "output" / "demo", ignore_errors=True)
+        for path in STORE.parent.glob(f"{STORE.name}*"):  # with SQLite's -wal/-shm files
+            path.unlink()
         meltano("state", "clear", "--force", STATE_ID, check=False)
 
         print("\n== First run: full sync ==")

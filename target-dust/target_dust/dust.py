@@ -10,6 +10,7 @@ says which setting to fix).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
@@ -140,7 +141,14 @@ class DustClient:
 
     def upsert(self, document_id: str, payload: dict[str, Any]) -> None:
         """Create or replace one document; raise a `DustError` subclass when it cannot be done."""
-        self._call("POST", self._document_url(document_id), json=payload, limited=True)
+        body = json.dumps(payload, ensure_ascii=False).encode()  # UTF-8: \uXXXX would triple CJK
+        self._call(
+            "POST",
+            self._document_url(document_id),
+            data=body,
+            headers={"Content-Type": "application/json; charset=utf-8"},
+            limited=True,
+        )
 
     def delete(self, document_id: str) -> None:
         """Remove a document; a missing one is fine (Dust's DELETE is idempotent)."""

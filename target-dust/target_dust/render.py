@@ -19,6 +19,7 @@ import string
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
@@ -53,6 +54,9 @@ _HEADING_LEAD_BYTES = 16
 
 # Below this a company's fixed parts (root prefix, headings, notices) might not fit.
 MIN_DOCUMENT_CHARS = 2_000
+MAX_DOCUMENT_CHARS = 2_000_000
+"""Dust refuses text over 2 MiB (UTF-16 units) on its standard plans (403 quota error); sent
+as UTF-8 JSON, a document this long also stays under the 8 MB body limit (413)."""
 # Contents are cut no shorter than this before whole items are dropped.
 _CONTENT_FLOOR = 200
 _CUT_MARKER = "…\n(cut to stay within the document size limit)\n"
@@ -74,10 +78,10 @@ class RenderOptions:
     source_url_template: str | None = None
 
     def __post_init__(self) -> None:
-        if self.max_document_chars < MIN_DOCUMENT_CHARS:
+        if not MIN_DOCUMENT_CHARS <= self.max_document_chars <= MAX_DOCUMENT_CHARS:
             raise ValueError(
-                f"max_document_chars must be at least {MIN_DOCUMENT_CHARS}, "
-                f"got {self.max_document_chars}."
+                f"max_document_chars must be between {MIN_DOCUMENT_CHARS} and "
+                f"{MAX_DOCUMENT_CHARS}, got {self.max_document_chars}."
             )
         if self.document_id_mode not in DOCUMENT_ID_MODES:
             raise ValueError(
@@ -671,14 +675,18 @@ class _Names:
         return _enduser_name(record) if record else None
 
 
+def _person_name(person: Mapping[str, Any], preferred: str) -> str | None:
+    """The `preferred` name field, else first + last name, else the email."""
+    full = " ".join(filter(None, (_text(person.get("firstName")), _text(person.get("lastName")))))
+    return _text(person.get(preferred)) or full or _text(person.get("email"))
+
+
 def _user_name(user: Mapping[str, Any]) -> str | None:
-    full = " ".join(filter(None, (_text(user.get("firstName")), _text(user.get("lastName")))))
-    return _text(user.get("nickName")) or full or _text(user.get("email"))
+    return _person_name(user, "nickName")
 
 
 def _enduser_name(enduser: Mapping[str, Any]) -> str | None:
-    full = " ".join(filter(None, (_text(enduser.get("firstName")), _text(enduser.get("lastName")))))
-    return _text(enduser.get("name")) or full or _text(enduser.get("email"))
+    return _person_name(enduser, "name")
 
 
 # --- values --------------------------------------------------------------------------
@@ -727,9 +735,10 @@ def _value(value: Any) -> str | None:
 
 
 def _number(value: float) -> str:
-    if isinstance(value, float) and value.is_integer():
+    """Plain notation whatever the magnitude: an ARR of 1.2e10 reads 12000000000."""
+    if isinstance(value, int) or value.is_integer():
         return str(int(value))
-    return str(value) if isinstance(value, int) else f"{value:.10g}"
+    return format(Decimal(repr(value)), "f")  # the shortest exact digits, never 1.2e+10
 
 
 def _score(value: Any) -> float | None:

@@ -11,7 +11,13 @@ from singer_sdk.target_base import Target
 
 from target_dust.dust import DustClient
 from target_dust.publish import DryRunDestination, DustDestination, Publisher
-from target_dust.render import DOCUMENT_ID_MODES, KINDS, MIN_DOCUMENT_CHARS, RenderOptions
+from target_dust.render import (
+    DOCUMENT_ID_MODES,
+    KINDS,
+    MAX_DOCUMENT_CHARS,
+    MIN_DOCUMENT_CHARS,
+    RenderOptions,
+)
 from target_dust.sinks import CompanyRecordSink, IgnoredStreamSink, StreamLink
 from target_dust.store import COMPANIES, USERS, Store
 
@@ -108,11 +114,12 @@ class TargetDust(Target):
         ),
         th.Property(
             "max_document_chars",
-            th.IntegerType(minimum=MIN_DOCUMENT_CHARS),
+            th.IntegerType(minimum=MIN_DOCUMENT_CHARS, maximum=MAX_DOCUMENT_CHARS),
             default=750_000,
             title="Maximum document size",
             description="Larger documents are trimmed, oldest conversations first, with a line "
-            "saying how many items were left out. Dust's connectors use 750000.",
+            "saying how many items were left out. Dust's connectors use 750000; at most "
+            "2000000, under the 2 MB that Dust's standard plans accept.",
         ),
         th.Property(
             "document_id_mode",

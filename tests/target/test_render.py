@@ -732,7 +732,8 @@ def test_source_url_from_template(template: str | None, expected: str | None) ->
         ({"source_url_template": "https://x/{_id"}, "not a valid template"),
         ({"source_url_template": "https://x/{custom[a]}"}, "plain company fields"),
         ({"document_id_mode": "slug"}, "document_id_mode must be one of"),
-        ({"max_document_chars": 100}, "max_document_chars must be at least"),
+        ({"max_document_chars": 100}, "max_document_chars must be between 2000 and 2000000"),
+        ({"max_document_chars": 2_100_000}, "max_document_chars must be between"),
     ],
 )
 def test_bad_options_are_clear_errors(options: dict, message: str) -> None:

@@ -53,6 +53,7 @@ def test_defaults_are_applied() -> None:
         ({"streams": {"tickets": {"kind": "tickets", "company_key": "c"}}}, "tickets"),
         ({"document_id_mode": "slug"}, "slug"),
         ({"max_document_chars": 100}, "100"),
+        ({"max_document_chars": 3_000_000}, "3000000"),
         ({"concurrency": 0}, "0"),
     ],
 )

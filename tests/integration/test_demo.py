@@ -1,0 +1,43 @@
+"""The README's demo (`make demo` runs `python -m sandbox.demo`) as a newcomer runs it."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+
+from tests.integration.conftest import ROOT
+
+
+def test_demo_syncs_twice_and_leaves_nothing_running(meltano_installed: None) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "sandbox.demo"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    out = result.stdout
+
+    first, second = out.split("== Second run: incremental ==")
+    assert "Dust upserts accepted: 60 of 60 sent" in first
+    assert "== One rendered document: " in first
+    assert "$title: " in first
+    changed = [
+        line.removeprefix("  changed: ")
+        for line in first.splitlines()
+        if line.startswith("  changed: ")
+    ]
+    reupserted = second.split("Re-upserted companies:\n")[1].splitlines()
+    reupserted = [line.strip() for line in reupserted if line.startswith("    ")]
+    assert len(changed) == 3
+    assert sorted(reupserted) == sorted(changed)
+    assert "Dust upserts accepted: 3 of 3 sent" in second
+    assert '"bookmarks"' in second
+    assert out.rstrip().endswith("Both emulators stopped.")
+
+    for port in (8111, 8112):  # the demo's emulators are gone: the ports are free again
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", port))
