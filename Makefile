@@ -7,7 +7,10 @@ STAMP := $(VENV)/.installed
 .PHONY: install test demo bench lint sandbox readme clean
 
 $(STAMP): requirements-dev.txt tap-planhat/pyproject.toml target-dust/pyproject.toml
-	$(PYTHON) -m venv $(VENV)
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "Python 3.11 or newer is needed: run make PYTHON=python3.12 (or another)"; exit 1; }
+	@$(PYTHON) -m venv $(VENV) || \
+		{ echo "Creating .venv failed; on Debian/Ubuntu: sudo apt-get install python3-venv"; exit 1; }
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ./tap-planhat -e './target-dust[postgres]' -r requirements-dev.txt
 	touch $@
