@@ -61,6 +61,10 @@ class CompanyRecordSink(BatchSink):
         )
 
     def process_batch(self, context: dict) -> None:
+        # A tap with `batch_config` sends BATCH messages, whose records the SDK hands to
+        # this method alone, never to process_record: stage them here so none is lost.
+        for record in context.get("records", ()):
+            self.process_record(record, context)
         self._publisher.flush()
 
 

@@ -389,3 +389,28 @@ def test_deterministic_core_error_is_permanent_not_retried(tmp_path: Path, tenan
         assert "prefixes accrue" in result.log
         assert "0 upserted, 0 unchanged, 6 failed, 6 pending" in result.log
         assert result.states == [{"bookmarks": {"run": 1}}]
+
+
+def test_batch_messages_are_staged_like_records(
+    dust: DustSandbox, tmp_path: Path, tenant: dict
+) -> None:
+    """A tap run with `batch_config` sends BATCH files instead of RECORD messages."""
+    lines = []
+    for stream, records in sorted(tenant.items()):
+        path = tmp_path / f"{stream}.jsonl"
+        path.write_text("".join(json.dumps(r) + "\n" for r in records))
+        schema = json.loads(singer_lines({stream: []}, streams=[stream]).splitlines()[0])
+        lines.append(json.dumps(schema))
+        batch = {
+            "type": "BATCH",
+            "stream": stream,
+            "encoding": {"format": "jsonl", "compression": "none"},
+            "manifest": [path.as_uri()],
+        }
+        lines.append(json.dumps(batch))
+    lines.append(json.dumps({"type": "STATE", "value": {"bookmarks": {"run": 1}}}))
+
+    run_target(dust_config(dust, tmp_path / "store"), "\n".join(lines) + "\n")
+
+    assert set(dust.documents()) == set(company_docs(tenant))
+    assert errors(dust) == []
