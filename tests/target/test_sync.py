@@ -141,12 +141,7 @@ def test_children_only_first_run_waits_for_companies(
     assert result.states == [{"bookmarks": {"run": 1}}]
 
     run_target(config, singer_lines({"companies": tenant["companies"]}))
-    reference = DustSandbox().start()
-    try:
-        run_target(dust_config(reference, tmp_path / "ref"), singer_lines(tenant))
-        assert _content(dust) == _content(reference)
-    finally:
-        reference.stop()
+    assert _content(dust) == _one_run_content(tenant, tmp_path / "ref")
 
 
 def test_renamed_streams_are_linked_by_setting_and_unknown_ones_ignored(
@@ -163,12 +158,7 @@ def test_renamed_streams_are_linked_by_setting_and_unknown_ones_ignored(
 
     result = run_target(config, singer_lines(renamed, streams=streams))
 
-    reference = DustSandbox().start()
-    try:
-        run_target(dust_config(reference, tmp_path / "ref"), singer_lines(tenant))
-        assert _content(dust) == _content(reference)
-    finally:
-        reference.stop()
+    assert _content(dust) == _one_run_content(tenant, tmp_path / "ref")
     assert result.log.count("Ignoring stream 'tickets'") == 1
 
 
@@ -369,6 +359,16 @@ def test_postgres_store_end_to_end(
     finally:
         with psycopg.connect(postgres_url, autocommit=True) as admin:
             admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
+
+
+def _one_run_content(tenant: dict, store_dir: Path) -> dict[str, tuple]:
+    """The documents one plain run of the whole tenant gives, in a fresh emulator."""
+    reference = DustSandbox().start()
+    try:
+        run_target(dust_config(reference, store_dir), singer_lines(tenant))
+        return _content(reference)
+    finally:
+        reference.stop()
 
 
 def _content(dust: DustSandbox) -> dict[str, tuple]:
