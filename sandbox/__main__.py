@@ -121,6 +121,14 @@ def parser() -> argparse.ArgumentParser:
         metavar="MODEL",
         help="a Planhat model the token may not read (403), e.g. assets; repeatable",
     )
+    planhat.add_argument(
+        "--undated-writes",
+        type=_models,
+        default=(),
+        metavar="MODEL[,MODEL...]",
+        help="models whose writes stamp only the timestamps a record already carries, "
+        "so an undated project stays undated (default: every write stamps updatedAt)",
+    )
 
     dust = cli.add_argument_group("Dust emulator")
     dust.add_argument("--dust-upserts-per-minute", type=int, default=120, help="0: no limit")
@@ -156,6 +164,14 @@ def _max_limit(spec: str) -> tuple[str, int]:
         msg = f"expected MODEL=N with a model among {', '.join(MODELS)} and N >= 1, got {spec!r}"
         raise argparse.ArgumentTypeError(msg)
     return model, int(value)
+
+
+def _models(spec: str) -> tuple[str, ...]:
+    models = tuple(m.strip() for m in spec.split(","))
+    if not set(models) <= set(MODELS):
+        msg = f"expected MODEL[,MODEL...] among {', '.join(MODELS)}, got {spec!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return models
 
 
 def _undated(spec: str) -> dict[str, float]:
@@ -212,6 +228,7 @@ def sandboxes(args: argparse.Namespace) -> tuple[PlanhatSandbox, DustSandbox]:
         nps_company_param=args.nps_company_param,
         over_limit=args.over_limit,
         max_limits=dict(args.max_limit),
+        undated_writes=args.undated_writes,
         host=args.host,
         port=args.planhat_port,
         latency=args.latency,

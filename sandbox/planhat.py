@@ -32,6 +32,8 @@ PLANHAT_TOKEN = "sandbox-planhat-token"  # noqa: S105 - the sandbox's own creden
 
 NPS_COMPANY_PARAMS = ("cId", "companyId")
 OVER_LIMIT_ANSWERS = ("cap", "reject")
+_STAMPED = frozenset({"createdAt", "updatedAt", "updateDate"})
+"""The timestamps a create sets in an `undated_writes` model, when the record brings them."""
 
 
 @dataclass(frozen=True)
@@ -76,7 +78,10 @@ class PlanhatSandbox(SandboxServer):
     and answers in insertion order; `nps_company_param` is the one company filter `/nps`
     honours (the other is ignored); `over_limit="reject"` answers a `limit` over the
     maximum with a 400 naming it instead of capping; `max_limits` overrides per-model
-    maxima (unknown for projects and assets).
+    maxima (unknown for projects and assets). `undated_writes` names models whose writes
+    stamp only the timestamps a record already carries (`updatedAt` when set, a ticket's
+    `updateDate`), so an undated project stays undated (§4.2, §4.5, question 7); elsewhere
+    every write stamps `createdAt`/`updatedAt`.
     """
 
     def __init__(
@@ -93,6 +98,7 @@ class PlanhatSandbox(SandboxServer):
         nps_company_param: str = "cId",
         over_limit: str = "cap",
         max_limits: dict[str, int] | None = None,
+        undated_writes: Iterable[str] = (),
         host: str = "127.0.0.1",
         port: int = 0,
         latency: float = 0.0,
@@ -102,8 +108,9 @@ class PlanhatSandbox(SandboxServer):
         self.forbidden = frozenset(forbidden)
         self.max_limits = {name: spec.max_limit for name, spec in MODELS.items()}
         self.max_limits.update(max_limits or {})
+        self.undated_writes = frozenset(undated_writes)
         _check_switches(
-            {*self.tenant, *self.forbidden, *self.max_limits},
+            {*self.tenant, *self.forbidden, *self.max_limits, *self.undated_writes},
             self.max_limits,
             requests_per_minute,
             rate_window,
@@ -140,7 +147,11 @@ class PlanhatSandbox(SandboxServer):
             return copy.deepcopy(table[self._position(table, model, record_id)])
 
     def create(self, model: str, record: dict[str, Any]) -> dict[str, Any]:
-        """Append a record (a fresh `_id` unless it has one), created and updated now."""
+        """Append a record (a fresh `_id` unless it has one), created and updated now.
+
+        In an `undated_writes` model only the timestamp keys the record brings are set, so
+        a record created without them is dated by its `_id` alone.
+        """
         with self._lock:
             table = self._table(model)
             now = self._stamp()
@@ -148,21 +159,35 @@ class PlanhatSandbox(SandboxServer):
             record_id = record.setdefault("_id", object_id(now, next(self._ids)))
             if any(r["_id"] == record_id for r in table):
                 raise ValueError(f"a {model} record with _id {record_id} already exists")
-            record["createdAt"] = record["updatedAt"] = iso(now)
+            if model in self.undated_writes:
+                record.update(dict.fromkeys(_STAMPED & record.keys(), iso(now)))
+            else:
+                record["createdAt"] = record["updatedAt"] = iso(now)
             table.append(record)
             self._version += 1
             return copy.deepcopy(record)
 
     def update(self, model: str, record_id: str, changes: dict[str, Any]) -> dict[str, Any]:
-        """Merge `changes` into a record and bump `updatedAt`, even if nothing changed."""
+        """Merge `changes` into a record and bump `updatedAt`, even if nothing changed.
+
+        In an `undated_writes` model only the stamps the stored record carries are bumped: a
+        set `updatedAt`, an `updateDate`; a record with neither gains no timestamp.
+        """
         if changes.get("_id", record_id) != record_id:
             raise ValueError("`_id` cannot be changed")
         with self._lock:
             table = self._table(model)
             position = self._position(table, model, record_id)
+            stored = table[position]
             # Replace rather than modify, so an answer being serialised stays whole.
-            record = {**table[position], **copy.deepcopy(changes)}
-            record["updatedAt"] = iso(self._stamp())
+            record = {**stored, **copy.deepcopy(changes)}
+            if model in self.undated_writes:
+                carried = {"updateDate"} & stored.keys()
+                if stored.get("updatedAt") is not None:
+                    carried.add("updatedAt")
+            else:
+                carried = {"updatedAt"}
+            record.update(dict.fromkeys(carried, iso(self._stamp())))
             table[position] = record
             self._version += 1
             return copy.deepcopy(record)

@@ -387,11 +387,116 @@ def test_max_limits_override_a_model_maximum(over_limit: str) -> None:
         ({"max_limits": {"projects": 0}}, "max_limits['projects'] must be a positive"),
         ({"requests_per_minute": -1}, "requests_per_minute"),
         ({"forbidden": ["asset"]}, "unknown model 'asset'"),
+        ({"undated_writes": ["projects", "ticket"]}, "unknown model 'ticket'"),
     ],
 )
 def test_bad_switch_values_are_refused_clearly(settings: dict, complaint: str) -> None:
     with pytest.raises(ValueError, match=re.escape(complaint)):
         PlanhatSandbox(**settings)
+
+
+@pytest.fixture
+def undated_writes() -> Iterator[PlanhatSandbox]:
+    """A fresh tenant (it gets changed) whose project and conversation writes add no stamps."""
+    fresh = generate_tenant(seed=4, companies=10, large_company_bytes=0)
+    with PlanhatSandbox(
+        fresh, requests_per_minute=0, undated_writes={"projects", "conversations"}
+    ) as server:
+        yield server
+
+
+def put(server: PlanhatSandbox, path: str, changes: dict) -> requests.Response:
+    return requests.put(server.url + path, json=changes, headers=AUTH, timeout=5)
+
+
+def test_undated_writes_leave_an_undated_project_undated(undated_writes: PlanhatSandbox) -> None:
+    server = undated_writes
+    first, second = [p for p in server.records("projects") if "updatedAt" not in p][:2]
+    by_python = server.update("projects", first["_id"], {"mrr": 7})
+    by_http = put(server, f"/projects/{second['_id']}", {"name": "Relaunch"}).json()
+    listed = get(server, "/projects", sort="-updatedAt", limit=2000).json()
+    undated_tail = [p["_id"] for p in listed if "updatedAt" not in p]
+
+    for record in (by_python, by_http, server.get("projects", first["_id"])):
+        assert not {"createdAt", "updatedAt", "updateDate"} & record.keys()
+    assert (by_python["mrr"], by_http["name"]) == (7, "Relaunch")
+    assert "updatedAt" in listed[0]
+    assert [p["_id"] for p in listed[-len(undated_tail) :]] == undated_tail
+    assert {first["_id"], second["_id"]} <= set(undated_tail)
+
+
+def test_undated_writes_bump_a_tickets_update_date_only(undated_writes: PlanhatSandbox) -> None:
+    server = undated_writes
+    ticket = next(c for c in server.records("conversations") if "updateDate" in c)
+    answer = put(server, f"/conversations/{ticket['_id']}", {"subject": "Reopened"}).json()
+    listed = get(server, "/conversations", sort="-updateDate", limit=2000).json()
+
+    assert "updatedAt" not in ticket
+    assert answer["updateDate"] > ticket["updateDate"]
+    assert "updatedAt" not in answer
+    assert "createdAt" not in answer
+    assert listed[0] == answer == server.get("conversations", ticket["_id"])
+
+
+def test_undated_writes_still_bump_a_set_updated_at(undated_writes: PlanhatSandbox) -> None:
+    server = undated_writes
+    dated = next(c for c in server.records("conversations") if "updatedAt" in c)
+    changed = server.update("conversations", dated["_id"], {"starred": True})
+    listed = get(server, "/conversations", sort="-updatedAt", limit=2000).json()
+
+    assert changed["updatedAt"] > dated["updatedAt"]
+    assert changed["createdAt"] == dated["createdAt"]
+    assert "updateDate" not in changed
+    assert listed[0]["_id"] == dated["_id"]
+
+
+def test_undated_writes_leave_a_null_updated_at_null() -> None:
+    tenant = {"projects": [{"_id": "a" * 24, "name": "Pilot", "updatedAt": None}]}
+    with PlanhatSandbox(tenant, requests_per_minute=0, undated_writes=["projects"]) as server:
+        changed = server.update("projects", "a" * 24, {"mrr": 1})
+
+    assert changed == {"_id": "a" * 24, "name": "Pilot", "updatedAt": None, "mrr": 1}
+
+
+def test_undated_writes_create_only_the_stamps_a_record_brings(
+    undated_writes: PlanhatSandbox,
+) -> None:
+    server = undated_writes
+    posted = requests.post(
+        server.url + "/projects", json={"name": "Pilot"}, headers=AUTH, timeout=5
+    ).json()
+    newest = get(server, "/projects", sort="-_id").json()[0]
+    half_dated = server.create("projects", {"name": "Rollout", "updatedAt": None})
+    ticket = server.create("conversations", {"type": "ticket", "updateDate": None})
+
+    assert newest == posted == server.get("projects", posted["_id"])
+    assert set(posted) == {"_id", "name"}
+    assert abs(int(posted["_id"][:8], 16) - time.time()) < 60  # only the ObjectId dates it
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", half_dated["updatedAt"])
+    assert "createdAt" not in half_dated
+    assert ticket["updateDate"] > half_dated["updatedAt"]  # the same strictly rising clock
+    assert not {"createdAt", "updatedAt"} & ticket.keys()
+
+
+@pytest.mark.parametrize("undated_writes", [(), ["assets"]])
+def test_writes_outside_undated_writes_stamp_created_and_updated_at(
+    undated_writes: list[str],
+) -> None:
+    fresh = generate_tenant(seed=4, companies=10, large_company_bytes=0)
+    with PlanhatSandbox(fresh, requests_per_minute=0, undated_writes=undated_writes) as server:
+        project = next(p for p in server.records("projects") if "updatedAt" not in p)
+        ticket = next(c for c in server.records("conversations") if "updateDate" in c)
+        dated_project = put(server, f"/projects/{project['_id']}", {"mrr": 7}).json()
+        dated_ticket = server.update("conversations", ticket["_id"], {})
+        created = server.create("projects", {"name": "Pilot"})
+        newest = get(server, "/projects", sort="-updatedAt").json()[0]
+
+    assert "updatedAt" in dated_project
+    assert "createdAt" not in dated_project  # an update stamps `updatedAt` only
+    assert dated_ticket["updatedAt"] > dated_project["updatedAt"]
+    assert dated_ticket["updateDate"] == ticket["updateDate"]
+    assert created["createdAt"] == created["updatedAt"] > dated_ticket["updatedAt"]
+    assert newest == created
 
 
 def test_create_keeps_a_given_id_and_refuses_a_duplicate() -> None:

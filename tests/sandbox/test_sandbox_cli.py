@@ -122,6 +122,7 @@ def test_the_seed_and_size_options_choose_the_tenant() -> None:
         ("--nps-company-param=cid", "invalid choice: 'cid'"),
         ("--over-limit=clip", "invalid choice: 'clip'"),
         ("--undated=nps", "expected 'none' or MODEL=SHARE"),
+        ("--undated-writes=projects,ticket", "expected MODEL[,MODEL...]"),
         ("--undated=nps=2", "undated['nps'] must be a share between 0 and 1"),
         ("--users=0", "users must be at least 1"),
     ],
@@ -155,6 +156,7 @@ def test_every_switch_reaches_the_emulators() -> None:
             "--over-limit=reject",
             "--max-limit=projects=50",
             "--max-limit=assets=10",
+            "--undated-writes=projects,nps",
             "--dust-upserts-per-minute=7",
             "--dust-window-seconds=1.5",
             "--max-document-mb=0.5",
@@ -182,6 +184,9 @@ def test_every_switch_reaches_the_emulators() -> None:
     assert planhat.max_limits["projects"] == 50
     assert planhat.max_limits["assets"] == 10
     assert planhat.max_limits["conversations"] == 2000
+    assert planhat.undated_writes == {"projects", "nps"}
+    assert set(planhat.create("projects", {"name": "Pilot"})) == {"_id", "name"}
+    assert "updatedAt" in planhat.create("companies", {"name": "Acme"})
     assert dust.upserts_per_minute == 7
     assert (dust.max_document_mb, dust.max_body_bytes) == (0.5, 1000)
     assert (dust.prefix_token_budget, dust.chars_per_token) == (10, 3)
@@ -204,6 +209,7 @@ def test_the_defaults_follow_the_contract() -> None:
     )
     assert (planhat.nps_company_param, planhat.over_limit) == ("cId", "cap")
     assert planhat.max_limits["projects"] == 2000
+    assert planhat.undated_writes == frozenset()
     assert (dust.upserts_per_minute, dust.max_document_mb) == (120, 2.0)
     assert (dust.validate_before_rate_limit, dust.read_only) == (True, False)
 
