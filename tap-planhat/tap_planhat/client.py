@@ -3,17 +3,18 @@
 Every stream reads its collection top-level (`GET /<model>`), newest first
 (`sort=-updatedAt`), and stops at the first record older than its bookmark: with no
 server-side date filter (planhat-api.md §5) this is the cheapest complete read. A
-no-change run costs one request per stream.
+no-change run costs one request per stream whose records all carry `updatedAt`.
 
 Two things can hide behind an early stop:
 
 - Records without `updatedAt` sort last, so the descending read never reaches them.
-  When it stops early, a read with `sort=updatedAt` (where they come first) fetches
-  them, one page per `page_size` of them, but only for streams whose last complete
-  look found some (remembered in state as `records_without_updatedAt`). A stream that
-  had none skips it: such a record created later is read once it is updated or on a
-  full refresh. This trades the issue's "one request per stream when nothing changed"
-  for never missing a change to those records, and only where they exist.
+  Streams that hold some (remembered in state) add a read with `sort=-_id`, which lists
+  records created since the last run first, and, where such records carry
+  `updateDate` (tickets), one with `sort=-updateDate`. Each stops at its own bookmark,
+  so a no-change run costs one more request per extra order, whatever the number of
+  such records (`tap_planhat.incremental` has the rule). A stream whose last complete
+  look found none skips them: such a record created later is read once it is updated
+  or on a full refresh.
 - A server that ignores `sort` would make the early stop lose data, so every page is
   checked; on the first page out of order the stream warns once and falls back to a
   full scan in `_id` order with the same client-side filter.
@@ -36,7 +37,16 @@ from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.streams.rest import PageContext
 from typing_extensions import override
 
-from tap_planhat.incremental import Since, is_ascending, is_descending
+from tap_planhat.incremental import (
+    ID,
+    UPDATE_DATE,
+    UPDATED_AT,
+    Since,
+    Undated,
+    is_descending,
+    object_id,
+    updated_at,
+)
 from tap_planhat.paging import Walk
 from tap_planhat.throttle import retry_after
 
@@ -50,12 +60,17 @@ if TYPE_CHECKING:
     from tap_planhat.throttle import Throttle
 
 UNDATED_STATE_KEY = "records_without_updatedAt"
-"""Stream state: whether the last complete look found records without `updatedAt`."""
+"""Stream state: where the reads for records without `updatedAt` resume (`Undated`)."""
 
 IDS_AT_BOOKMARK_STATE_KEY = "ids_at_bookmark"
 """Stream state: the `_id`s emitted with `updatedAt` equal to the bookmark."""
 
-NEWEST_FIRST, OLDEST_FIRST, BY_ID = "-updatedAt", "updatedAt", "_id"
+NEWEST_FIRST, NEWEST_CREATED, NEWEST_UPDATE_DATE, BY_ID = (
+    f"-{UPDATED_AT}",
+    f"-{ID}",
+    f"-{UPDATE_DATE}",
+    ID,
+)
 
 
 class _CountedElsewhere(logging.Filter):
@@ -156,22 +171,21 @@ class PlanhatStream(RESTStream[PageToken]):
     @override
     def request_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         state = self.get_context_state(context)
-        since = Since(
-            self.get_starting_timestamp(context),
-            frozenset(state.get(IDS_AT_BOOKMARK_STATE_KEY, ())),
-        )
+        start = self.get_starting_timestamp(context)
+        dated = Since(UPDATED_AT, start, frozenset(state.get(IDS_AT_BOOKMARK_STATE_KEY, ())))
+        undated = Undated.from_state(state.get(UNDATED_STATE_KEY), start)
         emitted: dict[str, Any] = {}
         with self.get_http_request_counter() as counter:
             counter.with_context(context)
-            read = functools.partial(self._scan, context, since, emitted, counter.increment)
+            read = functools.partial(
+                self._scan, context, dated, undated, emitted, counter.increment
+            )
             try:
-                undated_before = since.undated
-                if (yield from read(NEWEST_FIRST)):
-                    state[UNDATED_STATE_KEY] = since.undated > undated_before
-                elif state.get(UNDATED_STATE_KEY, True):
-                    undated_before = since.undated
-                    yield from read(OLDEST_FIRST)
-                    state[UNDATED_STATE_KEY] = since.undated > undated_before
+                complete = yield from read(NEWEST_FIRST)
+                if not complete and undated.expected:
+                    yield from read(NEWEST_CREATED)
+                    if undated.tracks_update_date:
+                        yield from read(NEWEST_UPDATE_DATE)
             except UnsortedListError as error:
                 self.logger.warning(
                     "Stream '%s': %s; reading the whole list in _id order instead and "
@@ -179,54 +193,78 @@ class PlanhatStream(RESTStream[PageToken]):
                     self.name,
                     error,
                 )
-                undated_before = since.undated
                 yield from read(BY_ID)
-                state[UNDATED_STATE_KEY] = since.undated > undated_before
-        if since.newest is not None:
-            state[IDS_AT_BOOKMARK_STATE_KEY] = since.ids_at_newest()
-        if since.undated:
+        if dated.newest is not None:
+            state[IDS_AT_BOOKMARK_STATE_KEY] = dated.ids_at_newest()
+        state[UNDATED_STATE_KEY] = undated.to_state()
+        if undated.read:
             self.logger.info(
-                "Stream '%s': read %d records without updatedAt, judged by their creation time",
+                "Stream '%s': looked at %d records without updatedAt, judged by _id and updateDate",
                 self.name,
-                since.undated,
+                undated.read,
             )
 
     def _scan(
         self,
         context: Context | None,
-        since: Since,
+        dated: Since,
+        undated: Undated,
         emitted: dict[str, Any],
         count_request: Callable[[], None],
         sort: str,
     ) -> Generator[dict[str, Any], None, bool]:
-        """Read one order and yield the records `since` wants, each version once.
+        """Read one order and yield the records the windows want, each version once.
 
-        Returns whether the read reached the end of the list. Newest-first stops at
-        the first record older than the window; oldest-first (the undated records)
-        stops at the first dated one; `_id` order reads everything.
+        Returns whether the read reached the end of the list. Each order stops where its
+        own bookmark says nothing newer follows; `_id` order (the fallback) reads all.
+        Extra reads look at records without `updatedAt` only: the dated ones are the
+        newest-first read's, whose bookmark must not move past records it has not read.
         """
-        walk = Walk(self.page_size, limit_is_max=self.page_size_is_documented)
-        while not walk.finished:
+        field = sort.removeprefix("-")
+        walk = Walk(self.page_size, limit_is_max=self.page_size_is_documented, key=field)
+        judges_dated = sort in (NEWEST_FIRST, BY_ID)
+        highest: str | None = None
+        while True:
             page = self._read_page(context, PageToken(walk.offset, sort))
             count_request()
-            if sort == NEWEST_FIRST and not is_descending(page):
+            if sort != BY_ID and not is_descending(page, field):
                 raise UnsortedListError(f"Planhat ignored sort={sort}")
-            if sort == OLDEST_FIRST and not is_ascending(page):
-                raise UnsortedListError(f"Planhat ignored sort={sort}")
+            if sort == NEWEST_UPDATE_DATE and walk.offset == 0:
+                undated.saw_update_date_head(page[0] if page else None)
             if not walk.accept(page):
                 continue
+            highest = max(filter(None, [highest, *map(object_id, page)]), default=None)
             for record in page:
-                key = record.get("_id")
-                if key in emitted and emitted[key] == record.get("updatedAt"):
+                if updated_at(record) is not None:
+                    if not judges_dated or not dated.wants(record):
+                        continue
+                elif not undated.wants(record):
                     continue
-                if since.wants(record):
-                    emitted[key] = record.get("updatedAt")
+                version = (record.get(UPDATED_AT), record.get(UPDATE_DATE))
+                if emitted.get(record.get(ID)) != version:
+                    emitted[record.get(ID)] = version
                     yield record
-            if sort == NEWEST_FIRST and any(since.is_older(r) for r in page):
-                return walk.finished
-            if sort == OLDEST_FIRST and any(r.get("updatedAt") for r in page):
+            if walk.finished:
+                undated.saw_ids_up_to(highest)
+                undated.saw_whole_list()
                 return True
-        return True
+            if self._stops(sort, page, dated, undated):
+                if sort == NEWEST_CREATED:
+                    undated.saw_ids_up_to(highest)
+                return False
+
+    @staticmethod
+    def _stops(sort: str, page: list[dict[str, Any]], dated: Since, undated: Undated) -> bool:
+        """Whether the rest of the list in this order is older than its bookmark."""
+        if sort == NEWEST_FIRST:
+            return any(dated.is_older(r) for r in page) or (
+                undated.after_id is not None and any(updated_at(r) is None for r in page)
+            )
+        if sort == NEWEST_CREATED:
+            return any(undated.is_known(r) for r in page)
+        if sort == NEWEST_UPDATE_DATE:
+            return any(undated.by_update.is_older(r) or r.get(UPDATE_DATE) is None for r in page)
+        return False
 
     def _read_page(self, context: Context | None, token: PageToken) -> list[dict[str, Any]]:
         request = self.get_http_request(

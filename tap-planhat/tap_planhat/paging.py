@@ -5,7 +5,7 @@ an order that moves while the tap reads: a record deleted before the current off
 shifts every later record one place to the left, and a plain `offset += len(page)`
 would then skip one. Consecutive pages therefore overlap by one record, and every page
 after the first must contain an *anchor*: a record this walk has already read, with
-the same `updatedAt` (so it has not moved). Records that kept their place keep their
+the same value of the sort field (so it has not moved). Records that kept their place keep their
 relative order, so everything after an anchor is at a higher offset and will be read.
 A page without an anchor means the order shifted left by more than the overlap; the
 walk steps back (doubling the step) until it finds one, and offset 0 needs none.
@@ -47,6 +47,8 @@ class Walk:
 
     limit: int
     limit_is_max: bool = True
+    key: str = "updatedAt"
+    """The field the list is sorted by: an anchor must still have the value read before."""
     offset: int = 0
     finished: bool = False
     _read: dict[str, Any] = field(default_factory=dict)
@@ -72,7 +74,7 @@ class Walk:
             return False
         self._step_back = 0
         for record in page:
-            self._read[record.get("_id")] = record.get("updatedAt")
+            self._read[record.get("_id")] = record.get(self.key)
         size = len(page)
         last = size <= OVERLAP or size < (self.limit if self.limit_is_max else self._longest)
         self._longest = max(self._longest, size)
@@ -85,6 +87,6 @@ class Walk:
     def _anchored(self, page: list[dict[str, Any]]) -> bool:
         return any(
             record.get("_id") in self._read
-            and self._read[record.get("_id")] == record.get("updatedAt")
+            and self._read[record.get("_id")] == record.get(self.key)
             for record in page
         )

@@ -6,9 +6,6 @@ import logging
 import time
 from datetime import UTC, datetime
 
-from tap_planhat.streams import ProjectsStream
-
-from sandbox.generator import object_id
 from tests.tap.support import STREAMS, config_for, run_tap, small_tenant
 
 
@@ -66,34 +63,11 @@ def test_no_change_run_costs_one_request_per_stream(planhat):
 
     assert second.records() == []
     assert {m: len(server.lists(m)) for m in STREAMS} == dict.fromkeys(STREAMS, 1)
+    assert all(b["records_without_updatedAt"] is False for b in second.state["bookmarks"].values())
     assert (
         second.state["bookmarks"]["companies"]["replication_key_value"]
         == (first.state["bookmarks"]["companies"]["replication_key_value"])
     )
-
-
-def test_records_without_updated_at_are_emitted_once_and_new_ones_are_found(planhat, monkeypatch):
-    monkeypatch.setattr(ProjectsStream, "page_size", 5)
-    server = planhat(max_limits={"projects": 5})
-    undated = {r["_id"] for r in server.records("projects") if not r.get("updatedAt")}
-    assert undated
-    assert len(server.records("projects")) > 10
-
-    first = run_tap(config_for(server))
-    assert undated <= set(first.ids("projects"))
-    assert all(r["updatedAt"] is None for r in first.records("projects") if r["_id"] in undated)
-    assert first.state["bookmarks"]["projects"]["records_without_updatedAt"] is True
-
-    # A record created without timestamps (a path the emulator's API does not offer).
-    fresh = {"_id": object_id(datetime.now(UTC), 99), "companyId": "x", "name": "Imported"}
-    server.tenant["projects"].append(fresh)
-    server.log.clear()
-    second = run_tap(config_for(server), state=first.state)
-
-    assert second.ids("projects") == [fresh["_id"]]
-    sorts = [q["sort"][0] for q in server.lists("projects")]
-    assert sorts[0] == "-updatedAt"
-    assert "updatedAt" in sorts  # stopped early, then read the undated records
 
 
 def test_start_date_limits_the_first_run(planhat):
