@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bench.cost import full_sync_bound, per_full_minute
-from sandbox.planhat import MODELS
 
 if TYPE_CHECKING:
     from bench.measure import TenantResult
@@ -65,7 +64,7 @@ def _no_change(result: TenantResult) -> Goal:
     over = {s: n for s, n in sorted(run.planhat.per_stream.items()) if n > 1}
     detail = f"{run.planhat.requests} requests for {streams} streams, {run.dust.upserts} upserts"
     if over:
-        extra = "; ".join(_undated_reread(result, s, n) for s, n in over.items())
+        extra = "; ".join(_undated_reads(result, s, n) for s, n in over.items())
         detail += f". Over one request: {extra}"
     return Goal(
         result.size.name,
@@ -75,15 +74,15 @@ def _no_change(result: TenantResult) -> Goal:
     )
 
 
-def _undated_reread(result: TenantResult, stream: str, requests: int) -> str:
-    """Explain a stream's extra requests by the tap's documented re-read of undated records."""
+def _undated_reads(result: TenantResult, stream: str, requests: int) -> str:
+    """Explain a stream's extra requests by the tap's documented reads for undated records."""
     undated = result.undated.get(stream, 0)
-    page = MODELS[stream].max_limit
     if not undated:
         return f"{stream} {requests} (no undated records: unexplained)"
     return (
-        f"{stream} {requests} = 1 + ceil({undated:,} records without updatedAt / {page:,}), "
-        "the tap's re-read of undated records by design"
+        f"{stream} {requests}: the tap's extra orders for its {undated:,} records without "
+        "updatedAt (sort=-_id for new ones, sort=-updateDate where they carry it), "
+        "one page each whatever their number"
     )
 
 
