@@ -44,7 +44,6 @@ from tap_planhat.incremental import (
     Since,
     Undated,
     is_descending,
-    object_id,
     updated_at,
 )
 from tap_planhat.paging import Walk
@@ -182,7 +181,7 @@ class PlanhatStream(RESTStream[PageToken]):
             )
             try:
                 complete = yield from read(NEWEST_FIRST)
-                if not complete and undated.expected:
+                if not complete and undated.needs_reads():
                     yield from read(NEWEST_CREATED)
                     if undated.tracks_update_date:
                         yield from read(NEWEST_UPDATE_DATE)
@@ -223,7 +222,7 @@ class PlanhatStream(RESTStream[PageToken]):
         field = sort.removeprefix("-")
         walk = Walk(self.page_size, limit_is_max=self.page_size_is_documented, key=field)
         judges_dated = sort in (NEWEST_FIRST, BY_ID)
-        highest: str | None = None
+        notes_creation = sort != NEWEST_UPDATE_DATE
         while True:
             page = self._read_page(context, PageToken(walk.offset, sort))
             count_request()
@@ -233,8 +232,9 @@ class PlanhatStream(RESTStream[PageToken]):
                 undated.saw_update_date_head(page[0] if page else None)
             if not walk.accept(page):
                 continue
-            highest = max(filter(None, [highest, *map(object_id, page)]), default=None)
             for record in page:
+                if notes_creation:
+                    undated.created.note(record)
                 if updated_at(record) is not None:
                     if not judges_dated or not dated.wants(record):
                         continue
@@ -245,12 +245,9 @@ class PlanhatStream(RESTStream[PageToken]):
                     emitted[record.get(ID)] = version
                     yield record
             if walk.finished:
-                undated.saw_ids_up_to(highest)
                 undated.saw_whole_list()
                 return True
             if self._stops(sort, page, dated, undated):
-                if sort == NEWEST_CREATED:
-                    undated.saw_ids_up_to(highest)
                 return False
 
     @staticmethod
@@ -258,10 +255,10 @@ class PlanhatStream(RESTStream[PageToken]):
         """Whether the rest of the list in this order is older than its bookmark."""
         if sort == NEWEST_FIRST:
             return any(dated.is_older(r) for r in page) or (
-                undated.after_id is not None and any(updated_at(r) is None for r in page)
+                undated.is_incremental and any(updated_at(r) is None for r in page)
             )
         if sort == NEWEST_CREATED:
-            return any(undated.is_known(r) for r in page)
+            return any(undated.created.is_older(r) for r in page)
         if sort == NEWEST_UPDATE_DATE:
             return any(undated.by_update.is_older(r) or r.get(UPDATE_DATE) is None for r in page)
         return False

@@ -10,9 +10,11 @@ Records without `updatedAt` exist (projects, NPS answers, tickets in Planhat's o
 examples), and Mongo sorts them *last* under `sort=-updatedAt`. The rule that keeps them
 safe without re-reading them every run:
 
-- a record is new when its `_id` is above the highest `_id` the tap has seen: an
-  ObjectId starts with its creation second and grows with every insert, so
-  `sort=-_id` lists new records first and the read stops at the first known one.
+- a record is new when the creation second its `_id` starts with (a Mongo ObjectId) is
+  at or after the creation bookmark: `sort=-_id` lists new records first, and the read
+  stops at the first older one. The bookmark is a whole second, with the `_id`s seen in
+  it, because ObjectIds made in the same second by different servers are not in
+  insertion order.
 - a record that carries `updateDate` (tickets) has changed when that date is at or after
   its own bookmark; `sort=-updateDate` lists those first.
 - anything else about such a record cannot change as far as Planhat tells anyone: an
@@ -28,6 +30,7 @@ from typing import Any
 
 UPDATED_AT, UPDATE_DATE, ID = "updatedAt", "updateDate", "_id"
 _OBJECT_ID_LENGTH = 24
+_OBJECT_ID_TIME_DIGITS = 8
 
 
 def parse_timestamp(value: Any) -> datetime | None:
@@ -58,9 +61,12 @@ def object_id(record: dict[str, Any]) -> str | None:
     return None
 
 
-def first_object_id_of(moment: datetime) -> str:
-    """The lowest ObjectId Mongo can give a record created at `moment` (second precision)."""
-    return f"{int(moment.timestamp()):08x}" + "0" * (_OBJECT_ID_LENGTH - 8)
+def created_at(record: dict[str, Any]) -> datetime | None:
+    """The creation second a Mongo ObjectId `_id` starts with."""
+    value = object_id(record)
+    if value is None:
+        return None
+    return datetime.fromtimestamp(int(value[:_OBJECT_ID_TIME_DIGITS], 16), UTC)
 
 
 def sort_value(record: dict[str, Any], name: str) -> Any:
@@ -77,12 +83,12 @@ def is_descending(page: list[dict[str, Any]], name: str) -> bool:
 
 @dataclass
 class Since:
-    """The emit rule for one timestamp field in one run.
+    """The window of one order in one run: what is new, and where the next run resumes.
 
-    `start` is where the window opens (None: full history). `seen_at_start` holds the
-    `_id`s the previous run emitted with exactly that value: Singer bookmarks are
-    inclusive (`>=`), so without it every run would emit the previous run's newest
-    record again.
+    `name` is the timestamp field (`_id` stands for its creation second). `start` is
+    where the window opens (None: full history). `seen_at_start` holds the `_id`s the
+    previous run saw with exactly that value: bookmarks are inclusive (`>=`), so without
+    it every run would emit the previous run's newest record again.
     """
 
     name: str
@@ -91,24 +97,49 @@ class Since:
     newest: datetime | None = None
     newest_ids: set[str] = field(default_factory=set)
 
-    def wants(self, record: dict[str, Any]) -> bool:
-        """Whether the record's value is inside the window; remembers the newest one."""
-        moment = parse_timestamp(record.get(self.name))
+    @classmethod
+    def resume(cls, name: str, state: Any, start: datetime | None) -> Since:
+        """The window a previous run left in state, or one opening at `start`."""
+        if not isinstance(state, dict):
+            return cls(name, start)
+        return cls(
+            name,
+            parse_timestamp(state.get("bookmark")),
+            frozenset(state.get("ids_at_bookmark", ())),
+        )
+
+    def moment(self, record: dict[str, Any]) -> datetime | None:
+        return created_at(record) if self.name == ID else parse_timestamp(record.get(self.name))
+
+    def inside(self, record: dict[str, Any]) -> bool:
+        """Whether the record's value is inside the window."""
+        moment = self.moment(record)
         if moment is None:
             return False
-        if self.start is not None and (
+        return self.start is None or not (
             moment < self.start or (moment == self.start and record.get(ID) in self.seen_at_start)
-        ):
-            return False
+        )
+
+    def note(self, record: dict[str, Any]) -> None:
+        """Remember the record's value if it is the newest inside the window."""
+        moment = self.moment(record)
+        if moment is None or not self.inside(record):
+            return
         if self.newest is None or moment > self.newest:
             self.newest, self.newest_ids = moment, set()
         if moment == self.newest and isinstance(record.get(ID), str):
             self.newest_ids.add(record[ID])
+
+    def wants(self, record: dict[str, Any]) -> bool:
+        """Whether the record is inside the window; remembers the newest one."""
+        if not self.inside(record):
+            return False
+        self.note(record)
         return True
 
     def is_older(self, record: dict[str, Any]) -> bool:
         """Whether the record's value predates the window, so a descending read can stop."""
-        moment = parse_timestamp(record.get(self.name))
+        moment = self.moment(record)
         return moment is not None and self.start is not None and moment < self.start
 
     def bookmark(self) -> datetime | None:
@@ -122,60 +153,61 @@ class Since:
             ids |= self.seen_at_start
         return sorted(ids)
 
+    def to_state(self) -> dict[str, Any]:
+        bookmark = self.bookmark()
+        return {
+            "bookmark": bookmark.isoformat() if bookmark is not None else None,
+            "ids_at_bookmark": self.ids_at_newest(),
+        }
+
 
 @dataclass
 class Undated:
     """The emit rule for records without `updatedAt` in one run, and its state.
 
-    State (under `records_without_updatedAt`): `false` when the last complete look found
+    State (under `records_without_updatedAt`): `false` when the last complete read found
     none, so no extra read is made (a record created later without `updatedAt` is then
-    read on the next full refresh); otherwise `{"newest_id": ..., "updateDate":
-    {"bookmark": ..., "ids_at_bookmark": [...]}}`, the second part only once some record
-    carried `updateDate`. No state yet means unknown: both extra reads are made.
+    read on the next full refresh); otherwise the `created` window (creation second of
+    `_id`) and, once some record carried `updateDate`, the `updateDate` window. No state
+    yet means unknown: both extra reads are made.
     """
 
     expected: bool
     tracks_update_date: bool
-    after_id: str | None
+    created: Since
     by_update: Since
-    newest_id: str | None = None
     read: int = 0
     carried_update_date: bool = False
 
     @classmethod
     def from_state(cls, state: Any, start: datetime | None) -> Undated:
         """Resume from the stream state; `start` is the dated window's opening."""
-        after_id = first_object_id_of(start) if start is not None else None
-        by_update = Since(UPDATE_DATE, start)
         if not isinstance(state, dict):
-            known_absent = state is False
-            return cls(not known_absent, not known_absent, after_id, by_update)
+            unknown = state is not False
+            return cls(unknown, unknown, Since(ID, start), Since(UPDATE_DATE, start))
         dates = state.get(UPDATE_DATE)
-        if isinstance(dates, dict):
-            by_update = Since(
-                UPDATE_DATE,
-                parse_timestamp(dates.get("bookmark")),
-                frozenset(dates.get("ids_at_bookmark", ())),
-            )
-        return cls(True, dates is not None, state.get("newest_id") or after_id, by_update)
+        return cls(
+            expected=True,
+            tracks_update_date=dates is not None,
+            created=Since.resume(ID, state.get("created"), start),
+            by_update=Since.resume(UPDATE_DATE, dates, start),
+        )
+
+    @property
+    def is_incremental(self) -> bool:
+        """Whether the extra reads can find what is new (else the whole list is read)."""
+        return self.created.start is not None
+
+    def needs_reads(self) -> bool:
+        """Whether the stream holds records without `updatedAt`, as far as it knows."""
+        return self.expected or self.read > 0
 
     def wants(self, record: dict[str, Any]) -> bool:
         """Whether a record without `updatedAt` is new, or changed by its `updateDate`."""
         self.read += 1
         self.carried_update_date |= record.get(UPDATE_DATE) is not None
         changed = self.by_update.wants(record)
-        created = object_id(record)
-        return self.after_id is None or created is None or created > self.after_id or changed
-
-    def is_known(self, record: dict[str, Any]) -> bool:
-        """Whether a `sort=-_id` read has reached records this window already covers."""
-        created = object_id(record)
-        return self.after_id is not None and created is not None and created <= self.after_id
-
-    def saw_ids_up_to(self, highest: str | None) -> None:
-        """Every record up to `highest` has been seen, in `_id` order or in a whole read."""
-        if highest is not None and (self.newest_id is None or highest > self.newest_id):
-            self.newest_id = highest
+        return object_id(record) is None or self.created.inside(record) or changed
 
     def saw_update_date_head(self, head: dict[str, Any] | None) -> None:
         """The first record under `sort=-updateDate`: without one, no record carries it."""
@@ -189,16 +221,9 @@ class Undated:
 
     def to_state(self) -> dict[str, Any] | bool:
         """The state for the next run."""
-        self.expected |= self.read > 0
-        self.tracks_update_date |= self.carried_update_date
-        if not self.expected:
+        if not self.needs_reads():
             return False
-        known = [value for value in (self.newest_id, self.after_id) if value is not None]
-        state: dict[str, Any] = {"newest_id": max(known, default=None)}
-        if self.tracks_update_date:
-            bookmark = self.by_update.bookmark()
-            state[UPDATE_DATE] = {
-                "bookmark": bookmark.isoformat() if bookmark is not None else None,
-                "ids_at_bookmark": self.by_update.ids_at_newest(),
-            }
+        state: dict[str, Any] = {"created": self.created.to_state()}
+        if self.tracks_update_date or self.carried_update_date:
+            state[UPDATE_DATE] = self.by_update.to_state()
         return state
