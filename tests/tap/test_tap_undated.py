@@ -111,3 +111,16 @@ def test_a_first_run_from_start_date_finds_those_created_since(planhat, paged):
     # no state yet says whether any carry updateDate, so both extra orders are read
     assert sorts(server, "projects") == ["-updatedAt", "-_id", "-updateDate"]
     assert "updateDate" not in run.state["bookmarks"]["projects"]["records_without_updatedAt"]
+
+
+def test_one_created_in_the_same_second_with_a_lower_id_is_not_missed(planhat, paged):
+    """ObjectIds from different servers in one second are not in insertion order."""
+    server = planhat(max_limits=paged, undated_writes={"projects"})
+    first = run_tap(config_for(server))
+    newest = max(r["_id"] for r in server.records("projects"))
+
+    late = server.create("projects", {"_id": newest[:8] + "0" * 16, "name": "Late"})
+    second = run_tap(config_for(server), state=first.state)
+
+    assert second.ids("projects") == [late["_id"]]
+    assert run_tap(config_for(server), state=second.state).ids("projects") == []
