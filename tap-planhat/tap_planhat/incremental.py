@@ -2,9 +2,9 @@
 
 Planhat has no server-side date filter (planhat-api.md §5), so the tap reads each
 collection newest first and decides here, record by record, what changed since the
-bookmark. Every order the tap reads in has a bookmark of its own, advanced only by
-reads in that order (or by a read of the whole list), so no order can skip what another
-one has not read yet.
+bookmark. Every order the tap reads in has a bookmark of its own, advanced only by reads
+made before or during the read in that order (or by a read of the whole list), so no
+bookmark can move past a record its own order has not read yet.
 
 Records without `updatedAt` exist (projects, NPS answers, tickets in Planhat's own
 examples), and Mongo sorts them *last* under `sort=-updatedAt`. The rule that keeps them
