@@ -47,7 +47,7 @@ def test_second_run_emits_exactly_the_changed_records(planhat):
 
     assert second.changed() == changed
     per_stream = {m: len(server.lists(m)) for m in STREAMS}
-    # one request each; projects also read the records without updatedAt (see client.py)
+    # one request each; projects, which hold records without updatedAt, also read by -_id
     assert per_stream == {**dict.fromkeys(STREAMS, 1), "projects": 2}
 
     third = run_tap(config_for(server), state=second.state)
