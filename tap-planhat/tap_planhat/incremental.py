@@ -113,29 +113,29 @@ class Since:
 
     def inside(self, record: dict[str, Any]) -> bool:
         """Whether the record's value is inside the window."""
+        return self._inside(self.moment(record), record)
+
+    def note(self, record: dict[str, Any]) -> None:
+        """Remember the record's value if it is the newest inside the window."""
+        self.wants(record)
+
+    def wants(self, record: dict[str, Any]) -> bool:
+        """Whether the record is inside the window; remembers the newest one."""
         moment = self.moment(record)
+        if moment is None or not self._inside(moment, record):
+            return False
+        if self.newest is None or moment > self.newest:
+            self.newest, self.newest_ids = moment, set()
+        if moment == self.newest and isinstance(record.get(ID), str):
+            self.newest_ids.add(record[ID])
+        return True
+
+    def _inside(self, moment: datetime | None, record: dict[str, Any]) -> bool:
         if moment is None:
             return False
         return self.start is None or not (
             moment < self.start or (moment == self.start and record.get(ID) in self.seen_at_start)
         )
-
-    def note(self, record: dict[str, Any]) -> None:
-        """Remember the record's value if it is the newest inside the window."""
-        moment = self.moment(record)
-        if moment is None or not self.inside(record):
-            return
-        if self.newest is None or moment > self.newest:
-            self.newest, self.newest_ids = moment, set()
-        if moment == self.newest and isinstance(record.get(ID), str):
-            self.newest_ids.add(record[ID])
-
-    def wants(self, record: dict[str, Any]) -> bool:
-        """Whether the record is inside the window; remembers the newest one."""
-        if not self.inside(record):
-            return False
-        self.note(record)
-        return True
 
     def is_older(self, record: dict[str, Any]) -> bool:
         """Whether the record's value predates the window, so a descending read can stop."""

@@ -147,3 +147,16 @@ def test_walk_steps_back_until_it_finds_a_record_it_read():
     assert walk.offset == 0
     assert walk.accept(shifted[0:10])
     assert walk.offset == 9
+
+
+def test_walk_does_not_anchor_on_a_record_whose_sort_value_changed():
+    """Under sort=-updateDate a ticket updated mid-read moved; its updatedAt did not change."""
+    page = [
+        {"_id": str(i), "updatedAt": None, "updateDate": f"2025-01-{30 - i}"} for i in range(10)
+    ]
+    walk = Walk(10, key="updateDate")
+    walk.accept(page)
+    moved = {**page[9], "updateDate": "2025-02-01"}  # the overlap record, now at the head
+
+    assert not walk.accept([moved, *page[10:]])
+    assert walk.offset == 0
