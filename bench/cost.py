@@ -50,13 +50,16 @@ def per_full_minute(stamps: list[float]) -> float | None:
     limit allows, and a client that keeps the limit busy fills each of them. The last,
     partial minute is left out; None when the run did not fill one whole minute.
     """
-    if not stamps:
-        return None
-    whole = int((stamps[-1] - stamps[0]) // 60.0)
+    whole = whole_minutes(stamps)
     if whole == 0:
         return None
     counted = sum(1 for stamp in stamps if stamp - stamps[0] < whole * 60.0)
     return counted / whole
+
+
+def whole_minutes(stamps: list[float]) -> int:
+    """Whole minutes from the first to the last of the sorted `stamps` (0 when none)."""
+    return int((stamps[-1] - stamps[0]) // 60.0) if stamps else 0
 
 
 def busiest_minute(stamps: list[float]) -> int:

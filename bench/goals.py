@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from bench.cost import full_sync_bound, per_full_minute
+from bench.cost import full_sync_bound, per_full_minute, whole_minutes
 
 if TYPE_CHECKING:
     from bench.measure import TenantResult
@@ -94,7 +94,7 @@ def _dust_rate(result: TenantResult) -> Goal:
     if achieved is None:
         detail = f"{len(stamps):,} upserts took less than a whole minute at {limit:,}/min"
         return Goal(result.size.name, goal, None, detail)
-    whole = int((stamps[-1] - stamps[0]) // 60.0)
+    whole = whole_minutes(stamps)
     return Goal(
         result.size.name,
         goal,

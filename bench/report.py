@@ -114,12 +114,6 @@ def _planhat(result: TenantResult) -> str:
         _original_row("Per-company approach reading every page", result.every_page, full),
     ]
     bound = full_sync_bound(result.counts)
-    per_stream = ", ".join(
-        f"{stream} {n}" for stream, n in sorted(result.full.planhat.per_stream.items())
-    )
-    unchanged = ", ".join(
-        f"{stream} {n}" for stream, n in sorted(result.unchanged.planhat.per_stream.items())
-    )
     return (
         f"## {name}: Planhat requests\n\n"
         + table(
@@ -133,9 +127,14 @@ def _planhat(result: TenantResult) -> str:
             rows,
         )
         + f"\nFull-sync bound Σ ceil(records / max page) + 1 per stream: {bound}. "
-        f"Requests per stream, full sync: {per_stream}; no-change sync: {unchanged}. "
+        f"Requests per stream, full sync: {_per_stream(result.full)}; "
+        f"no-change sync: {_per_stream(result.unchanged)}. "
         f"Refused answers (429/5xx): {_refused(result)}.\n"
     )
+
+
+def _per_stream(run: SyncRun) -> str:
+    return ", ".join(f"{stream} {n}" for stream, n in sorted(run.planhat.per_stream.items()))
 
 
 def _planhat_row(run: SyncRun) -> list[object]:

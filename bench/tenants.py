@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
 from sandbox.generator import generate_tenant
-from sandbox.planhat import MODELS
+from sandbox.planhat import MODELS, listed
 
 if TYPE_CHECKING:
     from sandbox.generator import Tenant
@@ -54,21 +54,14 @@ SIZES = {
 
 def listed_counts(tenant: Tenant) -> dict[str, int]:
     """Records per model as a full listing returns them (archived end users are hidden)."""
-    return {
-        model: sum(1 for r in tenant[model] if not (spec.hides_archived and r.get("archived")))
-        for model, spec in MODELS.items()
-    }
+    return {model: len(listed(model, tenant[model])) for model in MODELS}
 
 
 def undated_counts(tenant: Tenant) -> dict[str, int]:
     """Listed records per model that carry no `updatedAt`."""
     return {
-        model: sum(
-            1
-            for r in tenant[model]
-            if "updatedAt" not in r and not (spec.hides_archived and r.get("archived"))
-        )
-        for model, spec in MODELS.items()
+        model: sum(1 for r in listed(model, tenant[model]) if "updatedAt" not in r)
+        for model in MODELS
     }
 
 
@@ -77,11 +70,11 @@ def children_per_company(tenant: Tenant) -> dict[str, dict[str, int]]:
     companies = {c["_id"] for c in tenant["companies"]}
     counts: dict[str, dict[str, int]] = {}
     for model in CHILD_MODELS:
-        spec = MODELS[model]
+        field = MODELS[model].company_field or ""
         per_company = dict.fromkeys(companies, 0)
-        for record in tenant[model]:
-            company = record.get(spec.company_field or "")
-            if company in per_company and not (spec.hides_archived and record.get("archived")):
+        for record in listed(model, tenant[model]):
+            company = record.get(field)
+            if company in per_company:
                 per_company[company] += 1
         counts[model] = per_company
     return counts
@@ -106,12 +99,8 @@ def change_share(planhat: PlanhatSandbox, share: float, seed: int) -> Change:
     touched: set[str] = set()
     existing = {c["_id"] for c in planhat.tenant["companies"]}
     for model, field in CHANGED_FIELDS.items():
-        spec = MODELS[model]
-        ids = [
-            (r["_id"], r.get(spec.company_field or ""))
-            for r in planhat.tenant[model]
-            if not (spec.hides_archived and r.get("archived"))
-        ]
+        link = MODELS[model].company_field or ""
+        ids = [(r["_id"], r.get(link)) for r in listed(model, planhat.tenant[model])]
         chosen = rng.sample(ids, math.ceil(len(ids) * share))
         for record_id, company in chosen:
             planhat.update(model, record_id, {field: f"bench edit {rng.getrandbits(32):08x}"})

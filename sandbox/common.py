@@ -17,7 +17,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-FAULT_KINDS = ("500", "502", "503", "429", "slow", "drop", "truncate")
+_STATUS_FAULTS = ("500", "502", "503", "429")
+"""Faults answered with an error status in the emulator's own envelope (`fault_reply`)."""
+FAULT_KINDS = (*_STATUS_FAULTS, "slow", "drop", "truncate")
 
 
 @dataclass
@@ -32,7 +34,7 @@ class Faults:
     """
 
     rate: float = 0.0
-    kinds: tuple[str, ...] = ("500", "502", "503", "429")
+    kinds: tuple[str, ...] = _STATUS_FAULTS
     schedule: dict[int, str] = field(default_factory=dict)
     path_prefix: str = "/"
     slow_seconds: float = 5.0
@@ -263,9 +265,7 @@ class SandboxServer:
         if fault == "slow":
             time.sleep(self.faults.slow_seconds)
             fault = None
-        reply = self.fault_reply(fault) if fault in {"500", "502", "503", "429"} else None
-        if reply is None:
-            reply = self.route(request)
+        reply = self.fault_reply(fault) if fault in _STATUS_FAULTS else self.route(request)
         data = json.dumps(reply.body, ensure_ascii=False).encode()
         if fault == "truncate":  # a complete HTTP answer whose JSON body is cut short
             data = data[: max(1, len(data) // 2)]

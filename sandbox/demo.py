@@ -44,10 +44,9 @@ def meltano(*args: str, check: bool = True) -> None:
 
 
 def upserted_titles(dust: DustSandbox, since: int) -> list[str]:
-    """Titles of the documents accepted by the Dust emulator after the `since`-th log entry."""
-    posts = [e for e in dust.log.entries(method="POST")[since:] if e.status == 200]
+    """Titles of the documents the Dust emulator accepted after its `since`-th POST."""
     documents = dust.documents()
-    ids = {e.path.rsplit("/", 1)[-1] for e in posts}
+    ids = set(dust.upserted_ids(since))
     return sorted(documents[i]["title"] for i in ids if i in documents)
 
 

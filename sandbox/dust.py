@@ -442,6 +442,15 @@ class DustSandbox(SandboxServer):
         with self._lock:
             return self._upsert_count
 
+    def upserted_ids(self, since: int = 0) -> list[str]:
+        """Ids of the documents accepted after the `since`-th POST, in the order they came.
+
+        Counted in POSTs so a caller can note `log.count(method="POST")` before a run and
+        ask afterwards what that run upserted.
+        """
+        posts = self.log.entries(method="POST")[since:]
+        return [unquote(e.path.rsplit("/", 1)[-1]) for e in posts if e.status == 200]
+
     def documents(self) -> dict[str, dict]:
         with self._lock:
             return copy.deepcopy(self._documents)

@@ -273,7 +273,7 @@ def iso(moment: datetime) -> str:
 
 def object_id(created: datetime, suffix: int) -> str:
     """A Mongo-style ObjectId: creation time in the first 4 bytes, then 8 unique bytes."""
-    return f"{int(created.timestamp()):08x}{suffix:016x}"
+    return _object_id(created.timestamp(), suffix)
 
 
 class _Generator:

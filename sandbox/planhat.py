@@ -62,6 +62,13 @@ MODELS: dict[str, ModelSpec] = {
 }
 
 
+def listed(model: str, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The records a full listing of `model` returns: Planhat leaves archived endusers out."""
+    if MODELS[model].hides_archived:
+        return [r for r in records if not r.get("archived")]
+    return list(records)
+
+
 class PlanhatSandbox(SandboxServer):
     """Planhat's list, get and mutation endpoints over a tenant, behind auth and a quota.
 
@@ -138,7 +145,7 @@ class PlanhatSandbox(SandboxServer):
     def records(self, model: str) -> list[dict[str, Any]]:
         """What a full listing of `model` returns (archived endusers left out), as copies."""
         with self._lock:
-            return copy.deepcopy(self._listed(model))
+            return copy.deepcopy(listed(model, self._table(model)))
 
     def get(self, model: str, record_id: str) -> dict[str, Any]:
         """One record by `_id`, archived or not; KeyError when there is none."""
@@ -208,22 +215,16 @@ class PlanhatSandbox(SandboxServer):
             raise KeyError(f"unknown model {model!r}; choose from {', '.join(MODELS)}")
         return self.tenant[model]
 
-    def _listed(self, model: str) -> list[dict[str, Any]]:
-        table = self._table(model)
-        if MODELS[model].hides_archived:
-            return [r for r in table if not r.get("archived")]
-        return list(table)
-
     def _listing(self, model: str, sort: str | None) -> list[dict[str, Any]]:
         """A full listing, sorted when asked; sorted ones are cached until the next change."""
         with self._lock:
             if not sort:
-                return self._listed(model)
+                return listed(model, self._table(model))
             version, size, records = self._sorted.get((model, sort), (-1, -1, []))
             if (version, size) != (self._version, len(self.tenant[model])):
                 field = sort.removeprefix("-")
                 records = sorted(
-                    self._listed(model),
+                    listed(model, self._table(model)),
                     key=lambda r: _sort_key(_lookup(r, field)),
                     reverse=sort.startswith("-"),
                 )

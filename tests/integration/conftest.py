@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -12,8 +11,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from sandbox.demo import ENV, STATE_ID
 from sandbox.dust import DUST_API_KEY, DustSandbox
-from sandbox.generator import generate_tenant
+from sandbox.generator import Tenant, generate_tenant
 from sandbox.planhat import PLANHAT_TOKEN, PlanhatSandbox
 
 if TYPE_CHECKING:
@@ -22,19 +22,17 @@ if TYPE_CHECKING:
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 STREAMS = ("assets", "companies", "conversations", "endusers", "nps", "projects", "users")
-STATE_ID = "sandbox:tap-planhat-to-target-dust"
 
 
 @dataclass
 class Sandboxes:
     planhat: PlanhatSandbox
     dust: DustSandbox
-    tenant: dict[str, list[dict]]
 
-    def posted_ids(self, since: int = 0) -> list[str]:
-        """Document ids the Dust emulator accepted after its `since`-th POST."""
-        posts = self.dust.log.entries(method="POST")[since:]
-        return [e.path.rsplit("/", 1)[-1] for e in posts if e.status == 200]
+    @property
+    def tenant(self) -> Tenant:
+        """The Planhat emulator's live store."""
+        return self.planhat.tenant
 
 
 @pytest.fixture
@@ -43,7 +41,7 @@ def sandboxes() -> Iterator[Sandboxes]:
     planhat = PlanhatSandbox(tenant).start()
     dust = DustSandbox(upserts_per_minute=0).start()
     try:
-        yield Sandboxes(planhat, dust, tenant)
+        yield Sandboxes(planhat, dust)
     finally:
         planhat.stop()
         dust.stop()
@@ -57,9 +55,9 @@ def target_config(s: Sandboxes, store: Path) -> dict:
     return {
         "base_url": s.dust.url,
         "api_key": DUST_API_KEY,
-        "workspace_id": "w_sandbox",
-        "space_id": "spc_sandbox",
-        "data_source_id": "dts_sandbox",
+        "workspace_id": s.dust.workspace_id,
+        "space_id": s.dust.space_id,
+        "data_source_id": s.dust.data_source_id,
         "store_url": str(store),
     }
 
@@ -90,11 +88,10 @@ class Meltano:
 @pytest.fixture(scope="session")
 def meltano_installed() -> None:
     """`meltano install` once per session: it creates the plugin venvs from meltano.yml."""
-    env = {**os.environ, "MELTANO_CLI_DISABLE_VERSION_CHECK": "1"}
     result = subprocess.run(
         [str(BIN / "meltano"), "install"],
         cwd=ROOT,
-        env=env,
+        env=ENV,
         capture_output=True,
         text=True,
         check=False,
@@ -105,8 +102,7 @@ def meltano_installed() -> None:
 @pytest.fixture
 def meltano(meltano_installed: None, sandboxes: Sandboxes, tmp_path: Path) -> Meltano:
     env = {
-        **os.environ,
-        "MELTANO_CLI_DISABLE_VERSION_CHECK": "1",
+        **ENV,
         "MELTANO_DATABASE_URI": f"sqlite:///{tmp_path / 'meltano.db'}",
         "TAP_PLANHAT_API_URL": sandboxes.planhat.url,
         "TARGET_DUST_BASE_URL": sandboxes.dust.url,

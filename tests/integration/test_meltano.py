@@ -38,7 +38,7 @@ def test_meltano_run_full_then_incremental_then_full_refresh(
     mark = sandboxes.dust.log.count(method="POST")
     meltano("run", "tap-planhat", "target-dust")
 
-    assert sorted(sandboxes.posted_ids(mark)) == sorted(
+    assert sorted(sandboxes.dust.upserted_ids(mark)) == sorted(
         f"planhat-company-{c['_id']}" for c in touched
     )
     assert (
@@ -48,5 +48,5 @@ def test_meltano_run_full_then_incremental_then_full_refresh(
 
     mark = sandboxes.dust.log.count(method="POST")
     meltano("run", "--full-refresh", "tap-planhat", "target-dust")
-    assert sandboxes.posted_ids(mark) == []  # everything re-read, nothing changed, no upsert
+    assert sandboxes.dust.upserted_ids(mark) == []  # everything re-read, nothing changed, no upsert
     assert set(sandboxes.dust.documents()) == company_document_ids(sandboxes)

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tests.integration.conftest import STREAMS, tap_config, target_config
+from tests.integration.conftest import BIN, STREAMS, tap_config, target_config
 
 if TYPE_CHECKING:
-    from tests.integration.conftest import Sandboxes
+    from pathlib import Path
 
-BIN = Path(sys.executable).parent
+    from tests.integration.conftest import Sandboxes
 
 
 def run_pipe(tmp_path: Path, state: Path | None) -> list[str]:
@@ -49,7 +47,7 @@ def test_shell_pipe_with_state_file(sandboxes: Sandboxes, tmp_path: Path) -> Non
     before = sandboxes.planhat.log.count()
 
     run_pipe(tmp_path, state=tmp_path / "last.json")
-    assert sandboxes.posted_ids(mark) == [f"planhat-company-{company['_id']}"]
+    assert sandboxes.dust.upserted_ids(mark) == [f"planhat-company-{company['_id']}"]
     assert sandboxes.dust.document(f"planhat-company-{company['_id']}")["title"] == (
         "Renamed Company"
     )

@@ -44,14 +44,19 @@ def start(*options: str) -> subprocess.Popen[str]:
     )
 
 
+def read_banner(process: subprocess.Popen[str]) -> str:
+    """What the sandbox prints up to its Ctrl-C hint, the sign that both emulators listen."""
+    banner = ""
+    while "Press Ctrl-C" not in banner and process.poll() is None:
+        banner += process.stdout.readline()
+    return banner
+
+
 @pytest.fixture
 def running() -> Iterator[tuple[subprocess.Popen[str], str]]:
     process = start(*OPTIONS)
-    banner = ""
     try:
-        while "Press Ctrl-C" not in banner and process.poll() is None:
-            banner += process.stdout.readline()
-        yield process, banner
+        yield process, read_banner(process)
     finally:
         if process.poll() is None:
             process.kill()
@@ -219,9 +224,7 @@ def test_the_ready_file_says_where_both_listen_once_they_do(tmp_path: Path) -> N
     options = ["--companies=3", "--conversations=5", "--seed=2", "--ignore-sort"]
     process = start("--planhat-port=0", "--dust-port=0", f"--ready-file={ready}", *options)
     try:
-        banner = ""
-        while "Press Ctrl-C" not in banner and process.poll() is None:
-            banner += process.stdout.readline()
+        banner = read_banner(process)
         where = json.loads(ready.read_text())
         listed = requests.get(
             f"{where['planhat_url']}/conversations",
@@ -246,3 +249,4 @@ def test_the_ready_file_says_where_both_listen_once_they_do(tmp_path: Path) -> N
     assert where["planhat_url"] in banner
     assert where["dust_url"] in banner
     assert PLANHAT_TOKEN not in ready.read_text()
+    assert DUST_API_KEY not in ready.read_text()
