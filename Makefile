@@ -19,6 +19,7 @@ install: $(STAMP)
 
 test: install
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
 
 demo: install
