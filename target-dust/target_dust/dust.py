@@ -97,14 +97,12 @@ class DustClient:
         logger: logging.Logger,
         retry: RetryPolicy | None = None,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
         self.documents_url = (
-            f"{self.base_url}/api/v1/w/{quote(workspace_id, safe='')}"
+            f"{base_url.rstrip('/')}/api/v1/w/{quote(workspace_id, safe='')}"
             f"/spaces/{quote(space_id, safe='')}"
             f"/data_sources/{quote(data_source_id, safe='')}/documents"
         )
         self._timeout = (CONNECT_TIMEOUT, timeout)
-        self._logger = logger
         self._session = requests.Session()
         self._session.headers["Authorization"] = f"Bearer {api_key}"
         self._session.headers["User-Agent"] = "target-dust"

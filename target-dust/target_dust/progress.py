@@ -49,6 +49,11 @@ class Progress:
         self._examined += 1
         self._tally.unchanged += 1
 
+    def unrenderable(self) -> None:
+        """A company whose records cannot be rendered; the caller logs why."""
+        self._examined += 1
+        self._tally.failed += 1
+
     def skipped(self) -> None:
         """A company that waits for its record or already failed with this very document."""
         self._examined += 1

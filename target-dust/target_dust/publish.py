@@ -17,7 +17,7 @@ from urllib.parse import quote
 
 from target_dust.dust import DocumentRejectedError
 from target_dust.progress import Progress, Tally, log_summary
-from target_dust.render import SOURCE_TAG, document_id, render_company
+from target_dust.render import ID_PREFIX, SOURCE_TAG, render_company
 
 if TYPE_CHECKING:
     import logging
@@ -25,8 +25,6 @@ if TYPE_CHECKING:
     from target_dust.dust import DustClient
     from target_dust.render import Document, RenderOptions
     from target_dust.store import Store
-
-OUR_ID_PREFIX = document_id({"_id": "_"}, "planhat_id").removesuffix("_")
 
 
 class StoreLostError(Exception):
@@ -82,7 +80,7 @@ class DryRunDestination:
         stem = quote(document.document_id, safe="-_")
         body = json.dumps(document.payload(), ensure_ascii=False, indent=2, sort_keys=True)
         (self.output_dir / f"{stem}.json").write_text(body + "\n", encoding="utf-8")
-        (self.output_dir / f"{stem}.md").write_text(document.markdown(), encoding="utf-8")
+        (self.output_dir / f"{stem}.md").write_text(document.text(), encoding="utf-8")
 
     def existing_document(self) -> dict[str, Any] | None:
         return None
@@ -196,8 +194,7 @@ class Publisher:
         except Exception as exc:  # one bad record must not stop the other companies
             self._logger.exception("✗ %s (%s): cannot render the document", name, company_id)
             self.store.mark_failed(company_id, f"render error: {exc!r}")
-            self._tally.failed += 1
-            progress.skipped()
+            progress.unrenderable()
             return None
         last = self.store.last_upsert(company_id)
         if (
@@ -291,4 +288,4 @@ class Publisher:
 
 def _is_ours(document: dict[str, Any]) -> bool:
     tags = document.get("tags") or []
-    return str(document.get("document_id", "")).startswith(OUR_ID_PREFIX) or SOURCE_TAG in tags
+    return str(document.get("document_id", "")).startswith(ID_PREFIX) or SOURCE_TAG in tags

@@ -36,6 +36,7 @@ from target_dust.text import (
 KINDS = ("conversations", "endusers", "nps", "projects", "assets")
 DOCUMENT_ID_MODES = ("planhat_id", "legacy")
 SOURCE_TAG = "source:planhat"
+ID_PREFIX = "planhat-company-"  # document_id_mode planhat_id; also how a run spots our documents
 MIME_TYPE = "text/markdown"
 
 TITLE_MAX_CHARS = 512  # Dust rejects longer titles with a 400
@@ -43,10 +44,10 @@ TAG_MAX_CHARS = 64  # Dust's connectors keep user-derived tags this short
 
 # Dust fails an upsert (500) once the prefixes on a root-to-leaf path reach 256 tokens.
 # Every token of a byte-level BPE tokenizer covers at least one UTF-8 byte, so budgets in
-# bytes bound the token count whatever the script, emoji or digits: 128 + 28 + 64 = 220.
+# bytes bound the token count whatever the script, emoji or digits: 128 + 28 + 64 = 220,
+# where 28 bytes hold the longest fixed section heading with a seven-digit count.
 PREFIX_TOKEN_LIMIT = 256
 ROOT_PREFIX_MAX_BYTES = 128
-SECTION_PREFIX_MAX_BYTES = 28
 ITEM_PREFIX_MAX_BYTES = 64
 _TITLE_FACT_BYTES = 56
 _FACT_BYTES = 32
@@ -123,10 +124,6 @@ class Document:
         _collect_text(self.section, parts)
         return "".join(parts)
 
-    def markdown(self) -> str:
-        """A readable view for dry runs: the text itself is markdown."""
-        return self.text()
-
     def payload_hash(self) -> str:
         """A stable fingerprint of the upsert body, to skip unchanged documents."""
         canonical = json.dumps(
@@ -147,7 +144,7 @@ def document_id(company: Mapping[str, Any], mode: str) -> str:
     if company_id is None:
         raise ValueError("A company record without an `_id` cannot be rendered.")
     if mode == "planhat_id":
-        return "planhat-company-" + _LEGACY_ID_UNSAFE.sub(_js_underscores, company_id)
+        return ID_PREFIX + _LEGACY_ID_UNSAFE.sub(_js_underscores, company_id)
     if mode == "legacy":
         raw = company.get("slug") or company_id
         return _LEGACY_ID_UNSAFE.sub(_js_underscores, str(raw))[:128]
@@ -253,16 +250,16 @@ class _Draft:
     fixed: list[_Section]
     lists: list[_List]
 
-    def sections(self) -> list[_Section]:
-        present = [section for section in self.fixed if section.content]
-        return present + [items.heading() for items in self.lists if items.total]
+    def children(self) -> list[tuple[_Section, list[_Section]]]:
+        """The sections a reader sees, each with its items: empty ones are left out."""
+        present: list[tuple[_Section, list[_Section]]] = [
+            (section, []) for section in self.fixed if section.content
+        ]
+        return present + [(items.heading(), items.items) for items in self.lists if items.total]
 
     def size(self) -> int:
-        heads = sum(section.size() for section in self.sections())
-        return (
-            utf16_len(self.root_prefix)
-            + heads
-            + sum(item.size() for items in self.lists for item in items.items)
+        return utf16_len(self.root_prefix) + sum(
+            head.size() + sum(item.size() for item in items) for head, items in self.children()
         )
 
     def omitted(self) -> int:
@@ -290,13 +287,9 @@ class _Draft:
             size = by_kind[kind].drop_until(size, limit)
 
     def section(self) -> dict:
-        children = []
-        for section in self.fixed:
-            if section.content:
-                children.append(section.as_dict())
-        for items in self.lists:
-            if items.total:
-                children.append(items.heading().as_dict([item.as_dict() for item in items.items]))
+        children = [
+            head.as_dict([item.as_dict() for item in items]) for head, items in self.children()
+        ]
         return {"prefix": self.root_prefix, "content": None, "sections": children}
 
 

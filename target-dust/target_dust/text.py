@@ -105,17 +105,19 @@ def utf8_len(text: str) -> int:
 
 def cut_utf16(text: str, limit: int, *, marker: str = ELLIPSIS) -> str:
     """`text` within `limit` UTF-16 units, ending with `marker` when it had to be cut."""
-    if utf16_len(text) <= limit:
-        return text
-    room = max(limit - utf16_len(marker), 0)
-    head = text.encode("utf-16-le")[: room * 2].decode("utf-16-le", errors="ignore")
-    return head.rstrip(_DANGLING) + marker
+    return _cut(text, limit, marker, "utf-16-le", 2)
 
 
 def cut_utf8(text: str, limit: int) -> str:
     """`text` within `limit` UTF-8 bytes, ending with an ellipsis when it had to be cut."""
-    if utf8_len(text) <= limit:
+    return _cut(text, limit, ELLIPSIS, "utf-8", 1)
+
+
+def _cut(text: str, limit: int, marker: str, codec: str, unit_bytes: int) -> str:
+    """The one cut for both units: whole characters only, and no joiner left dangling."""
+    encoded = text.encode(codec)
+    if len(encoded) <= limit * unit_bytes:
         return text
-    room = max(limit - utf8_len(ELLIPSIS), 0)
-    head = text.encode("utf-8")[:room].decode("utf-8", errors="ignore")
-    return head.rstrip(_DANGLING) + ELLIPSIS
+    room = max(limit * unit_bytes - len(marker.encode(codec)), 0)
+    head = encoded[:room].decode(codec, errors="ignore")
+    return head.rstrip(_DANGLING) + marker

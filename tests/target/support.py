@@ -102,6 +102,14 @@ def dust_config(dust: DustSandbox, tmp_path: Path, **overrides: Any) -> dict[str
     }
 
 
+def content(dust: DustSandbox) -> dict[str, tuple]:
+    """What a reader of the data source sees, without bookkeeping such as upsert counts."""
+    return {
+        doc_id: (d["title"], d["text"], tuple(d["tags"]), d["timestamp"], d["source_url"])
+        for doc_id, d in dust.documents().items()
+    }
+
+
 def errors(dust: DustSandbox) -> list[Any]:
     """Every answer of the emulator that was not a success."""
     return [e for e in dust.log.entries() if e.status >= 400 or e.status == 0]

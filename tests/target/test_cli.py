@@ -14,7 +14,7 @@ import pytest
 
 from sandbox.dust import DustSandbox
 from sandbox.generator import generate_tenant
-from tests.target.support import dust_config, run_target, singer_lines
+from tests.target.support import content, dust_config, run_target, singer_lines
 
 TARGET = str(Path(sys.executable).with_name("target-dust"))
 
@@ -32,13 +32,6 @@ def start(config: dict[str, Any], tmp_path: Path, text: str, name: str) -> subpr
             stderr=subprocess.PIPE,
             text=True,
         )
-
-
-def content(dust: DustSandbox) -> dict[str, tuple]:
-    return {
-        doc_id: (d["title"], d["text"], tuple(d["tags"]), d["timestamp"], d["source_url"])
-        for doc_id, d in dust.documents().items()
-    }
 
 
 @pytest.mark.parametrize("signal_number", [signal.SIGKILL, signal.SIGTERM])

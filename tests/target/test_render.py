@@ -69,10 +69,6 @@ def prefix_paths(section: dict, inherited: str = "") -> list[str]:
     return [p for child in section["sections"] for p in prefix_paths(child, path)]
 
 
-def utf16(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
-
-
 def assert_well_formed(document: Document) -> None:
     """What Dust needs and a reader notices, for any document."""
     nodes = walk(document.section)
@@ -658,7 +654,7 @@ def test_title_is_the_name_within_512_utf16_units() -> None:
     assert render({"_id": COMPANY_ID, "name": ""}).title == COMPANY_ID
     assert render({"_id": COMPANY_ID}).title == COMPANY_ID
     long_title = render({"_id": COMPANY_ID, "name": "🚀" * 600}).title
-    assert utf16(long_title) <= 512
+    assert dust_sandbox.utf16_length(long_title) <= 512
     assert long_title == "🚀" * 255 + "…"
 
 
@@ -680,7 +676,7 @@ def test_tags_are_filters_within_dust_conventions() -> None:
         "source",
     ]
     for tag in monster.tags:
-        assert utf16(tag) <= 64
+        assert dust_sandbox.utf16_length(tag) <= 64
         assert not tag.startswith(("__DUST", "title:"))
     tricky = render({"_id": COMPANY_ID, "name": "T", "status": "__DUST\nfake", "phase": " a  b "})
     assert tricky.tags == ("status:__DUST fake", "phase:a b", "source:planhat")
@@ -792,7 +788,7 @@ def test_oldest_conversations_are_left_out_first() -> None:
     conversations = dated_conversations(1000, "x" * 200)
     document = render(company, {"conversations": conversations}, max_document_chars=50_000)
     text = document.text()
-    assert utf16(text) <= 50_000
+    assert dust_sandbox.utf16_length(text) <= 50_000
     kept = re.findall(r"Conversation (\d+)", text)
     assert document.omitted == 1000 - len(kept) > 0
     assert [int(i) for i in kept] == list(range(999, 999 - len(kept), -1))  # newest first
@@ -827,7 +823,7 @@ def test_the_size_limit_always_holds(shape: str, limit: int) -> None:
         company["custom"]["Notes"] = "😀" * 200_000  # two UTF-16 units each
         related["conversations"][0]["snippet"] = "🚀" * 50_000
     document = render(company, related, max_document_chars=limit)
-    assert utf16(document.text()) <= limit
+    assert dust_sandbox.utf16_length(document.text()) <= limit
     assert_well_formed(document)
     if shape != "monster":
         assert document.section["prefix"] == "$title: Big\n"
@@ -842,7 +838,7 @@ def test_a_cut_content_says_so() -> None:
     assert custom["content"].startswith("Notes: nnn")
     assert custom["content"].endswith("n…\n(cut to stay within the document size limit)\n")
     assert document.omitted == 0
-    assert 9_900 <= utf16(document.text()) <= 10_000
+    assert 9_900 <= dust_sandbox.utf16_length(document.text()) <= 10_000
 
 
 def test_other_lists_are_trimmed_from_their_end_with_a_visible_line() -> None:
@@ -854,7 +850,7 @@ def test_other_lists_are_trimmed_from_their_end_with_a_visible_line() -> None:
         {"_id": COMPANY_ID, "name": "Big"}, {"endusers": endusers}, max_document_chars=5_000
     )
     text = document.text()
-    assert utf16(text) <= 5_000
+    assert dust_sandbox.utf16_length(text) <= 5_000
     assert "## End Users (500)\n" in text
     assert f"\n{document.omitted} end users left out to stay within the document size limit.\n" in (
         text

@@ -7,14 +7,14 @@ import json
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from target_dust.dust import DustConfigError
+from target_dust.dust import DustConfigError, DustUnavailableError
 from target_dust.publish import StoreLostError
 from target_dust.target import TargetDust
 
 from sandbox.common import Faults
-from sandbox.dust import DUST_API_KEY, DustSandbox
+from sandbox.dust import DustSandbox, utf16_length
 from sandbox.generator import generate_tenant
-from tests.target.support import dust_config, errors, run_target, singer_lines
+from tests.target.support import content, dust_config, errors, run_target, singer_lines
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -53,11 +53,8 @@ def test_full_sync_children_before_companies(
     assert "Processing company: Café Crème SA (" in result.log
     assert "✓ Café Crème SA" in result.log
     assert "6 upserted, 0 unchanged, 0 failed, 0 pending" in result.log
-    conversations = [
-        c
-        for c in tenant["conversations"]
-        if c["companyId"] in {c["_id"] for c in tenant["companies"]}
-    ]
+    company_ids = {c["_id"] for c in tenant["companies"]}
+    conversations = [c for c in tenant["conversations"] if c["companyId"] in company_ids]
     for conversation in conversations:
         doc = docs[f"planhat-company-{conversation['companyId']}"]
         assert conversation["subject"].strip()[:20] in doc["text"]
@@ -141,7 +138,7 @@ def test_children_only_first_run_waits_for_companies(
     assert result.states == [{"bookmarks": {"run": 1}}]
 
     run_target(config, singer_lines({"companies": tenant["companies"]}))
-    assert _content(dust) == _one_run_content(tenant, tmp_path / "ref")
+    assert content(dust) == _one_run_content(tenant, tmp_path / "ref")
 
 
 def test_renamed_streams_are_linked_by_setting_and_unknown_ones_ignored(
@@ -158,7 +155,7 @@ def test_renamed_streams_are_linked_by_setting_and_unknown_ones_ignored(
 
     result = run_target(config, singer_lines(renamed, streams=streams))
 
-    assert _content(dust) == _one_run_content(tenant, tmp_path / "ref")
+    assert content(dust) == _one_run_content(tenant, tmp_path / "ref")
     assert result.log.count("Ignoring stream 'tickets'") == 1
 
 
@@ -183,7 +180,7 @@ def test_server_errors_drops_and_timeouts_are_retried(tmp_path: Path, tenant: di
         result = run_target(config, singer_lines(tenant))
 
         run_target(dust_config(reference, tmp_path / "ref"), singer_lines(tenant))
-        assert _content(dust) == _content(reference)
+        assert content(dust) == content(reference)
         assert {e.status for e in errors(dust)} == {0, 500, 502, 503}
         assert result.states
         assert "Backing off" in result.log
@@ -224,7 +221,7 @@ def test_documents_are_trimmed_below_the_size_limit(tmp_path: Path) -> None:
         assert errors(dust) == []
         big = docs[f"planhat-company-{tenant['companies'][0]['_id']}"]
         assert "left out to stay within the document size limit" in big["text"]
-        assert all(len(d["text"].encode("utf-16-le")) // 2 <= 8_000 for d in docs.values())
+        assert all(utf16_length(d["text"]) <= 8_000 for d in docs.values())
 
 
 @pytest.mark.parametrize(
@@ -247,7 +244,7 @@ def test_configuration_errors_stop_the_run_naming_the_setting(
         with pytest.raises(DustConfigError, match=setting) as failure:
             run_target(config, singer_lines(tenant))
 
-        assert DUST_API_KEY not in str(failure.value)
+        assert config["api_key"] not in str(failure.value)  # the key sent, right or wrong
         assert dust.documents() == {}
         assert dust.log.count() <= 2  # stopped at once: no retries, no other companies
 
@@ -268,10 +265,21 @@ def test_state_is_written_only_after_the_documents(
     assert seen == [len(tenant["companies"])]
 
 
-def test_no_state_when_dust_keeps_failing(tmp_path: Path, tenant: dict) -> None:
+def test_no_state_when_dust_keeps_failing(
+    tmp_path: Path, tenant: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    written: list[dict] = []
+    original = TargetDust._write_state_message
+
+    def spy(self: TargetDust, state: dict) -> None:
+        written.append(state)
+        original(self, state)
+
+    monkeypatch.setattr(TargetDust, "_write_state_message", spy)
     with DustSandbox(faults=Faults(rate=1.0, kinds=("503",))) as dust:
-        with pytest.raises(Exception, match="base_url"):
+        with pytest.raises(DustUnavailableError, match="base_url"):
             run_target(dust_config(dust, tmp_path), singer_lines(tenant))
+        assert written == []  # the failed run confirmed none of the tap's state
         # Rerun once Dust is back: everything is still pending in the store.
         dust.faults = Faults()
         result = run_target(dust_config(dust, tmp_path), "")
@@ -282,7 +290,7 @@ def test_no_state_when_dust_keeps_failing(tmp_path: Path, tenant: dict) -> None:
 def test_lost_store_stops_until_a_rebuild(dust: DustSandbox, tmp_path: Path, tenant: dict) -> None:
     config = dust_config(dust, tmp_path, store_url=str(tmp_path / "store" / "records.db"))
     run_target(config, singer_lines(tenant))
-    complete = _content(dust)
+    complete = content(dust)
     for path in (tmp_path / "store").iterdir():
         path.unlink()
     dust.log.clear()
@@ -294,11 +302,11 @@ def test_lost_store_stops_until_a_rebuild(dust: DustSandbox, tmp_path: Path, ten
 
     assert "rebuild_store" in str(failure.value)
     assert posts(dust) == 0
-    assert _content(dust) == complete
+    assert content(dust) == complete
 
     result = run_target({**config, "rebuild_store": True}, singer_lines(tenant))
     assert result.states
-    assert _content(dust) == complete
+    assert content(dust) == complete
 
 
 def test_legacy_slug_change_deletes_the_old_document(
@@ -366,17 +374,9 @@ def _one_run_content(tenant: dict, store_dir: Path) -> dict[str, tuple]:
     reference = DustSandbox().start()
     try:
         run_target(dust_config(reference, store_dir), singer_lines(tenant))
-        return _content(reference)
+        return content(reference)
     finally:
         reference.stop()
-
-
-def _content(dust: DustSandbox) -> dict[str, tuple]:
-    """What a reader of the data source sees, without bookkeeping such as upsert counts."""
-    return {
-        doc_id: (d["title"], d["text"], tuple(d["tags"]), d["timestamp"], d["source_url"])
-        for doc_id, d in dust.documents().items()
-    }
 
 
 def test_deterministic_core_error_is_permanent_not_retried(tmp_path: Path, tenant: dict) -> None:
