@@ -36,8 +36,13 @@ class Sandboxes:
 
 
 @pytest.fixture
-def sandboxes() -> Iterator[Sandboxes]:
-    tenant = generate_tenant(seed=11, companies=25, large_company_bytes=200_000)
+def tenant() -> Tenant:
+    """The tenant the Planhat emulator serves; a test module may override it."""
+    return generate_tenant(seed=11, companies=25, large_company_bytes=200_000)
+
+
+@pytest.fixture
+def sandboxes(tenant: Tenant) -> Iterator[Sandboxes]:
     planhat = PlanhatSandbox(tenant).start()
     dust = DustSandbox(upserts_per_minute=0).start()
     try:
