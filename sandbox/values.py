@@ -104,12 +104,11 @@ def mess_up(tenant: Tenant, shapes: dict[str, float], seed: int) -> None:
     rng = random.Random(f"value-shapes:{seed}")
     for model, fields in DATE_FIELDS.items():
         slots = _slots(tenant[model], fields, str)
-        # Cumulative bounds, so that rounding never hands out more values than there are.
-        shares = [shapes.get(shape, 0.0) for shape in DATE_SHAPES]
-        bounds = [round(sum(shares[:i]) * len(slots)) for i in range(len(shares) + 1)]
-        chosen = rng.sample(range(len(slots)), bounds[-1])
-        for shape, start, stop in zip(DATE_SHAPES, bounds, bounds[1:], strict=False):
-            for position in chosen[start:stop]:
+        counts = [round(shapes.get(shape, 0.0) * len(slots)) for shape in DATE_SHAPES]
+        chosen = rng.sample(range(len(slots)), min(len(slots), sum(counts)))
+        for index, shape in enumerate(DATE_SHAPES):
+            start = sum(counts[:index])  # rounding up may leave the last shape a value short
+            for position in chosen[start : start + counts[index]]:
                 record, field = slots[position]
                 record[field] = _date_shape(rng, shape, record[field])
     for model, fields in NUMBER_FIELDS.items():
