@@ -283,7 +283,7 @@ def generate_tenant(
     shapes = SHAPES if value_shapes is None else value_shapes
     check_shares(shapes, hostile_share)
     tenant = _Generator(seed, shares).tenant(companies, totals, large_company_bytes)
-    _Generator.late_fields(tenant, seed)
+    _late_fields(tenant, seed)
     mess_up(tenant, shapes, seed)
     make_hostile(tenant, hostile_share, seed)
     return tenant
@@ -547,37 +547,6 @@ class _Generator:
             },
         )
 
-    @staticmethod
-    def late_fields(tenant: Tenant, seed: int) -> None:
-        """Touch, activity and score fields, drawn from a random stream of their own.
-
-        Added after the rest, so that every other value a seed gave before stays the same.
-        A company's `lastTouch` is its latest conversation, `lastActive` the latest of its
-        end users' (a third of end users have one), `nextTouch` a planned touch in epoch
-        milliseconds, as Planhat sends it (planhat-api.md §11.1).
-        """
-        rng = random.Random(f"late-fields:{seed}")
-        touches: dict[str, dict[str, Any]] = {}
-        for conversation in tenant["conversations"]:
-            latest = touches.get(conversation["companyId"])
-            if latest is None or conversation["date"] > latest["date"]:
-                touches[conversation["companyId"]] = conversation
-        active: dict[str, str] = {}
-        for enduser in tenant["endusers"]:
-            if rng.random() < 1 / 3:
-                seen = _iso(GENERATED_AT.timestamp() - rng.uniform(0, 180) * 86400)
-                enduser["lastActive"] = seen
-                active[enduser["companyId"]] = max(seen, active.get(enduser["companyId"], ""))
-        for company in tenant["companies"]:
-            company["csmScore"] = rng.randint(1, 5)
-            if touch := touches.get(company["_id"]):
-                company["lastTouch"], company["lastTouchType"] = touch["date"], touch["type"]
-            if company["_id"] in active:
-                company["lastActive"] = active[company["_id"]]
-            if rng.random() < 2 / 3:
-                planned = GENERATED_AT.timestamp() + rng.uniform(1, 60) * 86400
-                company["nextTouch"] = int(planned * 1000)
-
     # Helpers ----------------------------------------------------------------------------
 
     def add(
@@ -638,6 +607,37 @@ class _Generator:
     @staticmethod
     def ascii(name: str) -> str:
         return re.sub(r"[^a-z]", "", _fold(name)) or "user"
+
+
+def _late_fields(tenant: Tenant, seed: int) -> None:
+    """Touch, activity and score fields, drawn from a random stream of their own.
+
+    Added after the rest, so that every other value a seed gave before stays the same.
+    A company's `lastTouch` is its latest conversation, `lastActive` the latest of its
+    end users' (a third of end users have one), `nextTouch` a planned touch in epoch
+    milliseconds, as Planhat sends it (planhat-api.md §11.1).
+    """
+    rng = random.Random(f"late-fields:{seed}")
+    touches: dict[str, dict[str, Any]] = {}
+    for conversation in tenant["conversations"]:
+        latest = touches.get(conversation["companyId"])
+        if latest is None or conversation["date"] > latest["date"]:
+            touches[conversation["companyId"]] = conversation
+    active: dict[str, str] = {}
+    for enduser in tenant["endusers"]:
+        if rng.random() < 1 / 3:
+            seen = _iso(GENERATED_AT.timestamp() - rng.uniform(0, 180) * 86400)
+            enduser["lastActive"] = seen
+            active[enduser["companyId"]] = max(seen, active.get(enduser["companyId"], ""))
+    for company in tenant["companies"]:
+        company["csmScore"] = rng.randint(1, 5)
+        if touch := touches.get(company["_id"]):
+            company["lastTouch"], company["lastTouchType"] = touch["date"], touch["type"]
+        if company["_id"] in active:
+            company["lastActive"] = active[company["_id"]]
+        if rng.random() < 2 / 3:
+            planned = GENERATED_AT.timestamp() + rng.uniform(1, 60) * 86400
+            company["nextTouch"] = int(planned * 1000)
 
 
 def _split(total: int, weights: list[float]) -> list[int]:
