@@ -19,6 +19,7 @@ from sandbox.common import FAULT_KINDS, Faults
 from sandbox.dust import DustSandbox
 from sandbox.generator import MODEL_NAMES, PER_COMPANY, generate_tenant
 from sandbox.planhat import MODELS, NPS_COMPANY_PARAMS, OVER_LIMIT_ANSWERS, PlanhatSandbox
+from sandbox.values import SHAPES
 
 
 def parser() -> argparse.ArgumentParser:
@@ -69,6 +70,24 @@ def parser() -> argparse.ArgumentParser:
         metavar="SPEC",
         help="share of records without createdAt/updatedAt per model, e.g. nps=1,projects=0; "
         "'none' dates every record (default: the generator's UNDATED)",
+    )
+    tenant.add_argument(
+        "--value-shapes",
+        type=_value_shapes,
+        metavar="SPEC",
+        help="share of each model's dates (numbers) sent in each odd shape, e.g. "
+        f"empty=0.1,numeric-string=0; 'none' sends clean values (default: "
+        f"{','.join(f'{shape}={share}' for shape, share in SHAPES.items())})",
+    )
+    tenant.add_argument(
+        "--hostile-values",
+        type=float,
+        nargs="?",
+        const=0.05,
+        default=0.0,
+        metavar="SHARE",
+        help="share of each model's values, keys, company links and change fields aside, "
+        "replaced by values of another JSON type (0.05 when given without SHARE; default 0)",
     )
 
     planhat = cli.add_argument_group("Planhat emulator")
@@ -175,15 +194,24 @@ def _models(spec: str) -> tuple[str, ...]:
 
 
 def _undated(spec: str) -> dict[str, float]:
+    return _shares(spec, "MODEL", MODEL_NAMES)
+
+
+def _value_shapes(spec: str) -> dict[str, float]:
+    return _shares(spec, "SHAPE", tuple(SHAPES))
+
+
+def _shares(spec: str, kind: str, names: tuple[str, ...]) -> dict[str, float]:
+    """`none`, or NAME=SHARE,...; the generator checks the names and the shares."""
     if spec == "none":
         return {}
     shares = {}
     for part in spec.split(","):
-        model, _, value = part.partition("=")
+        name, _, value = part.partition("=")
         try:
-            shares[model.strip()] = float(value)
+            shares[name.strip()] = float(value)
         except ValueError:
-            msg = f"expected 'none' or MODEL=SHARE,... among {', '.join(MODEL_NAMES)}, got {spec!r}"
+            msg = f"expected 'none' or {kind}=SHARE,... among {', '.join(names)}, got {spec!r}"
             raise argparse.ArgumentTypeError(msg) from None
     return shares
 
@@ -216,6 +244,8 @@ def sandboxes(args: argparse.Namespace) -> tuple[PlanhatSandbox, DustSandbox]:
         **{model: getattr(args, model) for model in (*PER_COMPANY, "users")},
         large_company_bytes=args.large_company_bytes,
         undated=args.undated,
+        value_shapes=args.value_shapes,
+        hostile_share=args.hostile_values,
     )
     planhat = PlanhatSandbox(
         tenant,

@@ -13,6 +13,12 @@ tests can rely on them:
   in Planhat's own example), a tenth of the NPS answers, and the tickets among conversations,
   which carry `updateDate` instead.
 
+Values then take the shapes real Planhat sends (planhat-api.md §11.1, `sandbox.values`):
+company `nextTouch` is epoch milliseconds, a share of dates is `""`, date-only or offset,
+a share of money is numeric strings; a third of end users carry `lastActive`, which the
+tap's schema does not declare on end users. `hostile_share` goes on to swap a share of
+every model's values for other JSON types.
+
 Children per company are long-tailed (most companies have a few, some have many), while
 each model's total is exactly what was asked for, so benchmarks know their sizes.
 Conversation bodies are drawn from a shared pool of HTML texts, which keeps a tenant of
@@ -27,6 +33,8 @@ import re
 import unicodedata
 from datetime import UTC, datetime
 from typing import Any
+
+from sandbox.values import SHAPES, check_shares, make_hostile, mess_up
 
 Tenant = dict[str, list[dict[str, Any]]]
 """Records per Planhat collection (`companies`, `conversations`, ...), in insertion order."""
@@ -224,6 +232,8 @@ def generate_tenant(
     users: int | None = None,
     large_company_bytes: int = 3_000_000,
     undated: dict[str, float] | None = None,
+    value_shapes: dict[str, float] | None = None,
+    hostile_share: float = 0.0,
 ) -> Tenant:
     """Build a tenant from `seed`: `companies` companies and exactly the children asked for.
 
@@ -233,6 +243,13 @@ def generate_tenant(
     that do not need it fast. `undated` maps a model to the share (0..1) of its records
     without `createdAt`/`updatedAt`; it replaces `UNDATED` as a whole, so `{}` dates every
     record and `{"nps": 1.0}` leaves only NPS, all of it, undated.
+
+    `value_shapes` maps a shape of `sandbox.values.SHAPES` to the share of each model's date
+    or number values sent in it; it replaces `SHAPES` as a whole, so `{}` sends every value
+    in its clean shape. `hostile_share` (0..1) of each model's values other than ids,
+    company links (`companyId`, `cId`) and change fields (`updatedAt`, `updateDate`) become
+    values of another JSON type; those keys stay whole because the emulator pages, filters
+    and sorts by them, and an incremental sync reads them.
     """
     given = {
         "conversations": conversations,
@@ -263,7 +280,13 @@ def generate_tenant(
             )
         if not 0 <= share <= 1:
             raise ValueError(f"undated[{model!r}] must be a share between 0 and 1, got {share!r}")
-    return _Generator(seed, shares).tenant(companies, totals, large_company_bytes)
+    shapes = SHAPES if value_shapes is None else value_shapes
+    check_shares(shapes, hostile_share)
+    tenant = _Generator(seed, shares).tenant(companies, totals, large_company_bytes)
+    _late_fields(tenant, seed)
+    mess_up(tenant, shapes, seed)
+    make_hostile(tenant, hostile_share, seed)
+    return tenant
 
 
 def iso(moment: datetime) -> str:
@@ -584,6 +607,37 @@ class _Generator:
     @staticmethod
     def ascii(name: str) -> str:
         return re.sub(r"[^a-z]", "", _fold(name)) or "user"
+
+
+def _late_fields(tenant: Tenant, seed: int) -> None:
+    """Touch, activity and score fields, drawn from a random stream of their own.
+
+    Added after the rest, so that every other value a seed gave before stays the same.
+    A company's `lastTouch` is its latest conversation, `lastActive` the latest of its
+    end users' (a third of end users have one), `nextTouch` a planned touch in epoch
+    milliseconds, as Planhat sends it (planhat-api.md §11.1).
+    """
+    rng = random.Random(f"late-fields:{seed}")
+    touches: dict[str, dict[str, Any]] = {}
+    for conversation in tenant["conversations"]:
+        latest = touches.get(conversation["companyId"])
+        if latest is None or conversation["date"] > latest["date"]:
+            touches[conversation["companyId"]] = conversation
+    active: dict[str, str] = {}
+    for enduser in tenant["endusers"]:
+        if rng.random() < 1 / 3:
+            seen = _iso(GENERATED_AT.timestamp() - rng.uniform(0, 180) * 86400)
+            enduser["lastActive"] = seen
+            active[enduser["companyId"]] = max(seen, active.get(enduser["companyId"], ""))
+    for company in tenant["companies"]:
+        company["csmScore"] = rng.randint(1, 5)
+        if touch := touches.get(company["_id"]):
+            company["lastTouch"], company["lastTouchType"] = touch["date"], touch["type"]
+        if company["_id"] in active:
+            company["lastActive"] = active[company["_id"]]
+        if rng.random() < 2 / 3:
+            planned = GENERATED_AT.timestamp() + rng.uniform(1, 60) * 86400
+            company["nextTouch"] = int(planned * 1000)
 
 
 def _split(total: int, weights: list[float]) -> list[int]:

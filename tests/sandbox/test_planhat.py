@@ -14,6 +14,7 @@ import requests
 from sandbox.common import Faults
 from sandbox.generator import Tenant, generate_tenant
 from sandbox.planhat import PLANHAT_TOKEN, PlanhatSandbox
+from sandbox.values import json_type
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -81,7 +82,9 @@ def test_sort_by_any_field_ascending_and_descending(planhat: PlanhatSandbox) -> 
     descending = [c["name"] for c in get(planhat, "/companies", sort="-name").json()]
     by_id = [c["_id"] for c in get(planhat, "/companies", sort="_id", limit=5000).json()]
 
-    assert ascending == sorted(ascending)
+    # Numbers first, then the numeric strings Planhat sometimes sends (MongoDB's type order).
+    assert ascending == sorted(ascending, key=lambda mrr: (isinstance(mrr, str), mrr))
+    assert {type(mrr) for mrr in ascending} > {str}
     assert descending == sorted(descending, reverse=True)
     assert by_id == sorted(by_id)
     assert by_id != [c["_id"] for c in planhat.records("companies")]
@@ -530,3 +533,59 @@ def test_a_sorted_listing_follows_changes() -> None:
 
     assert after[0]["_id"] == before[-1]["_id"]
     assert [c["mrr"] for c in after] == sorted((c["mrr"] for c in after), reverse=True)
+
+
+@pytest.fixture(scope="module")
+def hostile_tenant() -> Tenant:
+    """Every value but ids, company links and change fields of another JSON type."""
+    return generate_tenant(seed=7, companies=30, large_company_bytes=0, hostile_share=1.0)
+
+
+@pytest.fixture
+def hostile(hostile_tenant: Tenant) -> Iterator[PlanhatSandbox]:
+    with PlanhatSandbox(hostile_tenant, requests_per_minute=0) as server:
+        yield server
+
+
+@pytest.mark.parametrize(
+    ("model", "sort"),
+    [("companies", "updatedAt"), ("projects", "-updatedAt"), ("conversations", "-updateDate")],
+)
+def test_a_hostile_tenant_still_sorts_by_its_change_fields(
+    hostile: PlanhatSandbox, model: str, sort: str
+) -> None:
+    listed = get(hostile, f"/{model}", sort=sort, limit=2000).json()
+    stamps = [r.get(sort.removeprefix("-")) for r in listed]
+    present = [s for s in stamps if s is not None]
+
+    assert len(listed) == len(hostile.records(model))
+    assert present
+    assert all(isinstance(s, str) for s in present)
+    assert present == sorted(present, reverse=sort.startswith("-"))
+
+
+def test_a_hostile_tenant_sorts_mixed_types_in_mongodb_order(hostile: PlanhatSandbox) -> None:
+    names = [c.get("name") for c in get(hostile, "/companies", sort="name").json()]
+    order = ["null", "number", "string", "object", "array", "boolean"]
+    ranks = [order.index(json_type(n)) for n in names]
+
+    assert len(set(ranks)) > 2
+    assert ranks == sorted(ranks)
+
+
+def test_a_hostile_tenant_still_pages_selects_and_filters(hostile: PlanhatSandbox) -> None:
+    company = hostile.records("companies")[2]
+    seen, offset = [], 0
+    while page := get(hostile, "/assets", limit=7, offset=offset).json():
+        seen += page
+        offset += len(page)
+    selected = get(hostile, "/companies", select="name,mrr", limit=5000).json()
+    assets = get(hostile, "/assets", companyId=company["_id"], limit=2000).json()
+
+    assert seen == hostile.records("assets")
+    assert selected == [
+        {k: v for k, v in c.items() if k in {"_id", "name", "mrr"}}
+        for c in hostile.records("companies")
+    ]
+    assert assets == [a for a in hostile.records("assets") if a["companyId"] == company["_id"]]
+    assert get(hostile, f"/companies/{company['_id']}").json() == company

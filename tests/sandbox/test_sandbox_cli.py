@@ -130,6 +130,10 @@ def test_the_seed_and_size_options_choose_the_tenant() -> None:
         ("--undated-writes=projects,ticket", "expected MODEL[,MODEL...]"),
         ("--undated=nps=2", "undated['nps'] must be a share between 0 and 1"),
         ("--users=0", "users must be at least 1"),
+        ("--value-shapes=empty", "expected 'none' or SHAPE=SHARE"),
+        ("--value-shapes=blank=0.1", "value_shapes: unknown shape 'blank'"),
+        ("--hostile-values=2", "hostile_share must be a share between 0 and 1"),
+        ("--hostile-values=lots", "invalid float value: 'lots'"),
     ],
 )
 def test_bad_options_are_refused_with_a_clear_message(option: str, complaint: str) -> None:
@@ -150,6 +154,8 @@ def test_every_switch_reaches_the_emulators() -> None:
             "--users=2",
             "--large-company-bytes=0",
             "--undated=none",
+            "--value-shapes=date-only=1,numeric-string=1",
+            "--hostile-values",
             "--forbid=assets",
             "--forbid=nps",
             "--planhat-requests-per-minute=9",
@@ -178,6 +184,16 @@ def test_every_switch_reaches_the_emulators() -> None:
 
     assert [len(tenant[m]) for m in ("companies", "projects", "users")] == [3, 7, 2]
     assert all("updatedAt" in r for records in tenant.values() for r in records)
+    assert tenant == generate_tenant(
+        0,
+        3,
+        projects=7,
+        users=2,
+        large_company_bytes=0,
+        undated={},
+        value_shapes={"date-only": 1.0, "numeric-string": 1.0},
+        hostile_share=0.05,
+    )
     assert planhat.forbidden == {"assets", "nps"}
     assert (planhat.quota.limit, planhat.quota.window) == (9, 2.5)
     assert (planhat.rate_limit_headers, planhat.retry_after, planhat.honour_sort) == (
@@ -204,7 +220,7 @@ def test_the_defaults_follow_the_contract() -> None:
     with planhat, dust:
         pass
 
-    assert len(planhat.tenant["companies"]) == 100
+    assert planhat.tenant == generate_tenant(0, 100, large_company_bytes=0)
     assert planhat.forbidden == frozenset()
     assert (planhat.quota.limit, planhat.quota.window) == (200, 60.0)
     assert (planhat.rate_limit_headers, planhat.retry_after, planhat.honour_sort) == (
@@ -217,6 +233,14 @@ def test_the_defaults_follow_the_contract() -> None:
     assert planhat.undated_writes == frozenset()
     assert (dust.upserts_per_minute, dust.max_document_mb) == (120, 2.0)
     assert (dust.validate_before_rate_limit, dust.read_only) == (True, False)
+
+
+def test_hostile_values_are_served_as_generated() -> None:
+    served = companies_served("--seed=3", "--companies=6", "--hostile-values=1")
+    expected = generate_tenant(3, 6, large_company_bytes=0, hostile_share=1.0)["companies"]
+
+    assert served == expected
+    assert not any(isinstance(c["name"], str) for c in served)
 
 
 def test_the_ready_file_says_where_both_listen_once_they_do(tmp_path: Path) -> None:
