@@ -48,6 +48,7 @@ from tap_planhat.incremental import (
 )
 from tap_planhat.paging import Walk
 from tap_planhat.throttle import retry_after
+from tap_planhat.values import RecordReader
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Generator, Iterable
@@ -127,6 +128,7 @@ class PlanhatStream(RESTStream[PageToken]):
         self._throttle: Throttle = tap.throttle
         self._declared = frozenset(self.schema["properties"])
         self._reported: set[str] = set()
+        self._values = RecordReader(self.schema)
 
     @override
     @property
@@ -155,7 +157,8 @@ class PlanhatStream(RESTStream[PageToken]):
         """Skip the stream on 403 (one warning), as long as it has emitted nothing yet.
 
         A 403 after some records would leave the stream half read; it stays fatal so
-        the bookmark does not move past records that were never read.
+        the bookmark does not move past records that were never read. Whatever happens,
+        the stream ends by reporting the values it had to convert or could not read.
         """
         emitted = False
         try:
@@ -166,6 +169,8 @@ class PlanhatStream(RESTStream[PageToken]):
             if emitted:
                 raise
             self.logger.warning("Skipping stream '%s': %s", self.name, error)
+        finally:
+            self._values.report.log(self.logger, self.name)
 
     @override
     def request_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
@@ -302,10 +307,12 @@ class PlanhatStream(RESTStream[PageToken]):
 
     @override
     def post_process(self, row: dict, context: Context | None = None) -> dict | None:
-        """Report fields the schema does not declare once per stream, and keep them.
+        """Each declared value in its declared type (`tap_planhat.values`); other fields kept.
 
-        Records without `updatedAt` get it as null so the bookmark logic can read it.
+        Fields the schema does not declare are reported once per stream. Records without
+        `updatedAt` get it as null so the bookmark logic can read it.
         """
+        row = self._values.read(row)
         unknown = row.keys() - self._declared - self._reported
         if unknown:
             self._reported |= unknown
