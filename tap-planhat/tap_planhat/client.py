@@ -160,6 +160,11 @@ class PlanhatStream(RESTStream[PageToken]):
         the bookmark does not move past records that were never read. Whatever happens,
         the stream ends by reporting the values it had to convert or could not read.
         """
+        if self.get_starting_replication_key_value(context) is None:
+            self.logger.info(
+                "Stream '%s': no bookmark in the state and no `start_date`: reading it in full",
+                self.name,
+            )
         emitted = False
         try:
             for record in super().get_records(context):
@@ -291,10 +296,19 @@ class PlanhatStream(RESTStream[PageToken]):
 
     @override
     def parse_response(self, response: requests.Response) -> list[dict[str, Any]]:
-        """The page as a list, money as Decimal; a cut-off body is retried."""
+        """The page as a list, money as Decimal; a cut-off body is retried, a web page is not."""
         try:
             page = json.loads(response.content, parse_float=Decimal)
         except ValueError as error:
+            if _is_web_page(response):
+                msg = (
+                    f"The `api_url` host answered GET {response.request.path_url} with an "
+                    f"HTML page ({response.status_code} {response.reason}), not JSON. Check that "
+                    "`api_url` is the API host (e.g. https://api.planhat.com or "
+                    "https://api-eu.planhat.com, not the app's address), and that no proxy "
+                    "or login page stands in between."
+                )
+                raise FatalAPIError(msg) from error
             msg = f"Planhat sent incomplete JSON for {response.request.path_url}: {error}"
             raise RetriableAPIError(msg, response) from error
         if not isinstance(page, list):
@@ -401,6 +415,12 @@ class PlanhatStream(RESTStream[PageToken]):
             self.max_tries,
             exception if exception is not None else "no answer",
         )
+
+
+def _is_web_page(response: requests.Response) -> bool:
+    """Whether an answer is HTML (a wrong host, a proxy, a login page), not cut-off JSON."""
+    content_type = response.headers.get("Content-Type", "")
+    return "html" in content_type or response.content.lstrip()[:1] == b"<"
 
 
 def _planhat_message(response: requests.Response) -> str:
