@@ -7,7 +7,11 @@ tenant's custom fields under their display names and takes any keys. Records may
 fields this file does not know yet: the schemas allow additional properties, and the
 stream reports each such field once.
 
-Fields whose shape no source describes accept any JSON value rather than a guess.
+Fields whose shape no source describes accept any JSON value rather than a guess. Date
+fields are date-time: `tap_planhat.values` reads every shape Planhat sends them in
+(planhat-api.md §11.1) into one form, or null, so each emitted value fits. Where sources
+disagree on a type, the looser one is kept (`h`: integer in Planhat's docs, number in
+Airbyte's schema).
 """
 
 from __future__ import annotations
