@@ -48,6 +48,7 @@ from tap_planhat.incremental import (
 )
 from tap_planhat.paging import Walk
 from tap_planhat.throttle import retry_after
+from tap_planhat.values import RecordReader
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Generator, Iterable
@@ -127,6 +128,7 @@ class PlanhatStream(RESTStream[PageToken]):
         self._throttle: Throttle = tap.throttle
         self._declared = frozenset(self.schema["properties"])
         self._reported: set[str] = set()
+        self._values = RecordReader(self.schema)
 
     @override
     @property
@@ -155,8 +157,14 @@ class PlanhatStream(RESTStream[PageToken]):
         """Skip the stream on 403 (one warning), as long as it has emitted nothing yet.
 
         A 403 after some records would leave the stream half read; it stays fatal so
-        the bookmark does not move past records that were never read.
+        the bookmark does not move past records that were never read. Whatever happens,
+        the stream ends by reporting the values it had to convert or could not read.
         """
+        if self.get_starting_replication_key_value(context) is None:
+            self.logger.info(
+                "Stream '%s': no bookmark in the state and no `start_date`: reading it in full",
+                self.name,
+            )
         emitted = False
         try:
             for record in super().get_records(context):
@@ -166,6 +174,8 @@ class PlanhatStream(RESTStream[PageToken]):
             if emitted:
                 raise
             self.logger.warning("Skipping stream '%s': %s", self.name, error)
+        finally:
+            self._values.report.log(self.logger, self.name)
 
     @override
     def request_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
@@ -286,10 +296,19 @@ class PlanhatStream(RESTStream[PageToken]):
 
     @override
     def parse_response(self, response: requests.Response) -> list[dict[str, Any]]:
-        """The page as a list, money as Decimal; a cut-off body is retried."""
+        """The page as a list, money as Decimal; a cut-off body is retried, a web page is not."""
         try:
             page = json.loads(response.content, parse_float=Decimal)
         except ValueError as error:
+            if _is_web_page(response):
+                msg = (
+                    f"The `api_url` host answered GET {response.request.path_url} with an "
+                    f"HTML page ({response.status_code} {response.reason}), not JSON. Check that "
+                    "`api_url` is the API host (e.g. https://api.planhat.com or "
+                    "https://api-eu.planhat.com, not the app's address), and that no proxy "
+                    "or login page stands in between."
+                )
+                raise FatalAPIError(msg) from error
             msg = f"Planhat sent incomplete JSON for {response.request.path_url}: {error}"
             raise RetriableAPIError(msg, response) from error
         if not isinstance(page, list):
@@ -302,10 +321,12 @@ class PlanhatStream(RESTStream[PageToken]):
 
     @override
     def post_process(self, row: dict, context: Context | None = None) -> dict | None:
-        """Report fields the schema does not declare once per stream, and keep them.
+        """Each declared value in its declared type (`tap_planhat.values`); other fields kept.
 
-        Records without `updatedAt` get it as null so the bookmark logic can read it.
+        Fields the schema does not declare are reported once per stream. Records without
+        `updatedAt` get it as null so the bookmark logic can read it.
         """
+        row = self._values.read(row)
         unknown = row.keys() - self._declared - self._reported
         if unknown:
             self._reported |= unknown
@@ -394,6 +415,12 @@ class PlanhatStream(RESTStream[PageToken]):
             self.max_tries,
             exception if exception is not None else "no answer",
         )
+
+
+def _is_web_page(response: requests.Response) -> bool:
+    """Whether an answer is HTML (a wrong host, a proxy, a login page), not cut-off JSON."""
+    content_type = response.headers.get("Content-Type", "")
+    return "html" in content_type or response.content.lstrip()[:1] == b"<"
 
 
 def _planhat_message(response: requests.Response) -> str:

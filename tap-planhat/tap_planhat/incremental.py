@@ -28,20 +28,22 @@ from datetime import UTC, datetime
 from itertools import pairwise
 from typing import Any
 
+from tap_planhat.values import UnreadableError, read_moment
+
 UPDATED_AT, UPDATE_DATE, ID = "updatedAt", "updateDate", "_id"
 _OBJECT_ID_LENGTH = 24
 _OBJECT_ID_TIME_DIGITS = 8
 
 
 def parse_timestamp(value: Any) -> datetime | None:
-    """An aware datetime from Planhat's ISO-8601 strings; None when absent or unreadable."""
-    if not isinstance(value, str) or not value:
-        return None
+    """An aware datetime from any date shape Planhat sends (`tap_planhat.values`).
+
+    None when absent or unreadable. Epoch milliseconds count, so such a record is dated.
+    """
     try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
+        return read_moment(value)
+    except UnreadableError:
         return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def updated_at(record: dict[str, Any]) -> datetime | None:

@@ -7,7 +7,11 @@ tenant's custom fields under their display names and takes any keys. Records may
 fields this file does not know yet: the schemas allow additional properties, and the
 stream reports each such field once.
 
-Fields whose shape no source describes accept any JSON value rather than a guess.
+Fields whose shape no source describes accept any JSON value rather than a guess. Date
+fields are date-time: `tap_planhat.values` reads every shape Planhat sends them in
+(planhat-api.md §11.1) into one form, or null, so each emitted value fits. Where sources
+disagree on a type, the looser one is kept (`h`: integer in Planhat's docs, number in
+Airbyte's schema).
 """
 
 from __future__ import annotations
@@ -82,7 +86,7 @@ COMPANY = _model(
     th.Property("lastRenewal", TIMESTAMP),
     th.Property("renewalDate", TIMESTAMP),
     th.Property("renewalDaysFromNow", th.NumberType),
-    th.Property("h", th.IntegerType, description="Health score."),
+    th.Property("h", th.NumberType, description="Health score (an integer in Planhat's docs)."),
     th.Property("hProfile", ID),
     th.Property("hDiff", th.NumberType),
     th.Property("hDiffDate", TIMESTAMP),
@@ -113,7 +117,7 @@ COMPANY = _model(
     th.Property("zip", th.StringType),
     th.Property("country", th.StringType),
     th.Property("orgPath", th.StringType),
-    th.Property("orgLevel", th.NumberType),
+    th.Property("orgLevel", th.StringType),
     th.Property("headId", ID),
     th.Property("usage", th.ObjectType(additional_properties=True)),
     th.Property("sunits", th.ObjectType(additional_properties=True)),

@@ -2,14 +2,30 @@
 
 from __future__ import annotations
 
+import io
+import os
+import sys
 from functools import cached_property
+from typing import IO, TYPE_CHECKING, Any, NoReturn
 
 from singer_sdk import Tap
 from singer_sdk import typing as th
+from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from typing_extensions import override
 
+from tap_planhat.startup import (
+    SetupError,
+    check_settings,
+    check_state,
+    parse_json_object,
+    read_json_object,
+)
 from tap_planhat.streams import STREAM_TYPES
 from tap_planhat.throttle import Throttle
+
+if TYPE_CHECKING:
+    import click
+    from singer_sdk.plugin_base import _ConfigInput
 
 
 class TapPlanhat(Tap):
@@ -71,6 +87,64 @@ class TapPlanhat(Tap):
             ),
         ),
     ).to_dict()
+
+    @override
+    @classmethod
+    def cb_config(cls, ctx: click.Context, param: click.Option, value: tuple[str, ...]) -> Any:
+        """Each `--config` file must hold a JSON object: else one ERROR line, before anything."""
+        try:
+            for path in value:
+                if path != "ENV":
+                    read_json_object(path, "--config")
+        except SetupError as error:
+            cls._stop(error)
+        return super().cb_config(ctx, param, value)
+
+    @override
+    @classmethod
+    def invoke(  # type: ignore[override]
+        cls,
+        *,
+        about: bool = False,
+        about_format: str | None = None,
+        config: _ConfigInput | None = None,
+        state: IO[str] | None = None,
+        catalog: IO[str] | None = None,
+    ) -> None:
+        """Run the tap; a failure it can explain ends in one ERROR line, not a traceback."""
+        try:
+            if state is not None:
+                text = state.read()
+                parse_json_object(text, f"The --state file {state.name}", "--state")
+                state = io.StringIO(text)
+            super().invoke(
+                about=about, about_format=about_format, config=config, state=state, catalog=catalog
+            )
+        except BrokenPipeError:
+            # Nothing can be written to stdout any more, not even at interpreter exit.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            cls._stop(
+                "The target stopped reading the tap's output (broken pipe); its own log "
+                "says why: fix that error and run again."
+            )
+        except (SetupError, FatalAPIError, RetriableAPIError) as error:
+            cls._stop(error)
+
+    @classmethod
+    def _stop(cls, error: Exception | str) -> NoReturn:
+        cls.logger.error("%s", error)
+        sys.exit(1)
+
+    @override
+    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+        errors = super()._validate_config(raise_errors=raise_errors)
+        if raise_errors:
+            check_settings(dict(self.config))
+        return errors
+
+    @override
+    def load_state(self, state: dict[str, Any]) -> None:
+        super().load_state(check_state(state))
 
     @cached_property
     def throttle(self) -> Throttle:

@@ -6,6 +6,7 @@ import io
 import json
 from contextlib import redirect_stdout
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from tap_planhat.tap import TapPlanhat
@@ -54,6 +55,12 @@ class TapRun:
             if m["type"] == "RECORD" and stream in {None, m["stream"]}
         ]
 
+    def schema(self, stream: str) -> dict[str, Any]:
+        """The JSON schema the stream's last SCHEMA message declared."""
+        return [m for m in self.messages if m["type"] == "SCHEMA" and m["stream"] == stream][-1][
+            "schema"
+        ]
+
     def ids(self, stream: str) -> list[str]:
         return [r["_id"] for r in self.records(stream)]
 
@@ -71,7 +78,7 @@ def run_tap(config: dict[str, Any], state: dict[str, Any] | None = None) -> TapR
     out = io.StringIO()
     with redirect_stdout(out):
         tap.sync_all()
-    return TapRun([json.loads(line) for line in out.getvalue().splitlines()])
+    return TapRun([json.loads(line, parse_float=Decimal) for line in out.getvalue().splitlines()])
 
 
 def config_for(server: PlanhatSandbox, **settings: Any) -> dict[str, Any]:
