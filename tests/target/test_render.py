@@ -17,14 +17,8 @@ from typing import Any
 
 import pytest
 import requests
-from target_dust.render import (
-    MIN_DOCUMENT_CHARS,
-    PREFIX_TOKEN_LIMIT,
-    Document,
-    RenderOptions,
-    document_id,
-    render_company,
-)
+from target_dust.render import MIN_DOCUMENT_CHARS, Document, RenderOptions, render_company
+from target_dust.render.document import PREFIX_TOKEN_LIMIT, document_id
 
 from sandbox import dust as dust_sandbox
 
