@@ -19,7 +19,7 @@ from target_dust.render.document import (
     source_url,
 )
 from target_dust.render.fit import Draft
-from target_dust.render.layout import KINDS, fixed_sections, item_lists, root_prefix
+from target_dust.render.layout import DROP_ORDER, KINDS, fixed_parts, item_lists, root_prefix
 from target_dust.render.people import Names
 from target_dust.render.values import epoch_ms, free_text, show
 from target_dust.text import cut_utf16, one_line
@@ -43,8 +43,9 @@ def render_company(
 
     draft = Draft(
         root_prefix=root_prefix(title, company, owner),
-        fixed=fixed_sections(company, names, owner),
+        fixed=fixed_parts(company, names, owner),
         lists=item_lists(records, names),
+        drop_order=list(DROP_ORDER),
     )
     draft.fit(options.max_document_chars)
     return Document(

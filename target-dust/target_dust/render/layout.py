@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from target_dust.render.document import ITEM_PREFIX_MAX_BYTES, ROOT_PREFIX_MAX_BYTES
-from target_dust.render.fit import ItemList, Section
+from target_dust.render.fit import ItemList, Part, Section
 from target_dust.render.people import Names, enduser_name
 from target_dust.render.values import (
     custom_lines,
@@ -31,6 +31,9 @@ from target_dust.render.values import (
 from target_dust.text import cut_utf8, one_line, utf8_len
 
 KINDS = ("conversations", "endusers", "nps", "projects", "assets")
+# Which lists lose items first when a document is over the limit: the longest history
+# first, the people a reader asks about last.
+DROP_ORDER = ("Conversations", "Assets", "Projects", "NPS", "End Users")
 
 _TITLE_FACT_BYTES = 56
 _FACT_BYTES = 32
@@ -64,11 +67,15 @@ def root_prefix(title: str, company: Mapping[str, Any], owner: str | None) -> st
     return "".join(parts)
 
 
-def fixed_sections(company: Mapping[str, Any], names: Names, owner: str | None) -> list[Section]:
-    """The sections every company has, whatever its records."""
+def fixed_parts(company: Mapping[str, Any], names: Names, owner: str | None) -> list[Part]:
+    """The parts every company has, whatever its records; the description is a body."""
+    description = free_text(company.get("description"))
     return [
-        Section("\n## Basic Information\n", _basic_information(company, names, owner)),
-        Section("\n## Custom Fields\n", custom_lines(company.get("custom"))),
+        Part(
+            Section("\n## Basic Information\n", _basic_information(company, names, owner)),
+            [Section(None, f"\n{description}\n")] if description else [],
+        ),
+        Part(Section("\n## Custom Fields\n", custom_lines(company.get("custom")))),
     ]
 
 
@@ -109,11 +116,7 @@ def _basic_information(company: Mapping[str, Any], names: Names, owner: str | No
         ("Created", show_moment(company.get("createdAt"))),
         ("Updated", show_moment(company.get("updatedAt"))),
     ]
-    text = lines(fields)
-    description = free_text(company.get("description"))
-    if description:
-        text = (text or "") + f"\n{description}\n"
-    return text
+    return lines(fields)
 
 
 def _conversations(records: list[Mapping[str, Any]], names: Names) -> ItemList:
@@ -138,9 +141,7 @@ def _conversations(records: list[Mapping[str, Any]], names: Names) -> ItemList:
         if body:
             content += f"\n{body}\n" if content else f"{body}\n"
         items.append(Section(prefix, content or None))
-    return ItemList(
-        "conversations", "Conversations", ("conversation", "conversations"), items, older=True
-    )
+    return ItemList("Conversations", items, ending="oldest", keep=1)
 
 
 def _endusers(records: list[Mapping[str, Any]]) -> ItemList:
@@ -161,7 +162,7 @@ def _endusers(records: list[Mapping[str, Any]]) -> ItemList:
             ("Last touch", show_day(record.get("lastTouch"))),
         ]
         items.append(Section(prefix, lines(fields)))
-    return ItemList("endusers", "End Users", ("end user", "end users"), items)
+    return ItemList("End Users", items)
 
 
 def _nps(records: list[Mapping[str, Any]], names: Names) -> ItemList:
@@ -181,9 +182,7 @@ def _nps(records: list[Mapping[str, Any]], names: Names) -> ItemList:
             ("Comment", free_text(record.get("comment"))),
         ]
         items.append(Section(prefix, lines(fields)))
-    return ItemList(
-        "nps", "NPS", ("NPS response", "NPS responses"), items, summary=_nps_summary(records)
-    )
+    return ItemList("NPS", items, summary=_nps_summary(records), ending="oldest")
 
 
 def _nps_summary(records: list[Mapping[str, Any]]) -> str:
@@ -220,7 +219,7 @@ def _projects(records: list[Mapping[str, Any]]) -> ItemList:
         ]
         content = (lines(fields) or "") + (custom_lines(record.get("custom")) or "")
         items.append(Section(prefix, content or None))
-    return ItemList("projects", "Projects", ("project", "projects"), items)
+    return ItemList("Projects", items, ending="oldest")
 
 
 def _assets(records: list[Mapping[str, Any]], names: Names) -> ItemList:
@@ -245,7 +244,7 @@ def _assets(records: list[Mapping[str, Any]], names: Names) -> ItemList:
         ]
         content = (lines(fields) or "") + (custom_lines(record.get("custom")) or "")
         items.append(Section(prefix, content or None))
-    return ItemList("assets", "Assets", ("asset", "assets"), items)
+    return ItemList("Assets", items)
 
 
 def _heading(lead: Sequence[str | None], title: str | None, fallback: str) -> tuple[str, bool]:
