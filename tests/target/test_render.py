@@ -976,6 +976,101 @@ def test_other_lists_are_trimmed_from_their_end_with_a_visible_line() -> None:
     assert document.omitted == 500 - len(kept)
 
 
+# --- any value in any field ---------------------------------------------------------------
+
+HOSTILE = [
+    None,
+    "",
+    "  ",
+    0,
+    -1,
+    1.5,
+    1e308,
+    float("nan"),
+    True,
+    False,
+    [],
+    [1, "a", {"b": None}, [[[]]]],
+    {},
+    {"x": [1, {"y": "z"}]},
+    "2024-01-04T09:57:16.756Z",
+    1702122747772,
+    -(10**20),
+    "not a date",
+    "\ud800 lone surrogate",
+    "<div>" * 3000 + "deep",
+    json.loads("[" * 100 + "]" * 100),
+]
+FIELDS = {
+    "company": "name slug status h phase owner coOwner mrr arr customerFrom customerTo "
+    "renewalDate lastRenewal lastTouch domains web address city country tags externalId "
+    "createdAt updatedAt custom description",
+    "conversations": "_id type subject date createDate createdAt description snippet users "
+    "endusers updatedAt",
+    "endusers": "_id name firstName lastName email position phone primary lastTouch updatedAt",
+    "nps": "_id euId email score comment dateSent dateAnswered updatedAt",
+    "projects": "_id name startDate endDate mrr arr nrr currency custom updatedAt",
+    "assets": "_id name serialNumber value _currency installDate status ownerId ownerName custom",
+    "users": "nickName firstName lastName email",
+}
+
+
+@pytest.mark.parametrize("shift", range(len(HOSTILE)))
+def test_any_json_value_in_any_field_renders(shift: int) -> None:
+    """Field i gets HOSTILE[i + shift]: over all shifts, every field gets every value."""
+
+    def spoil(record: dict, kind: str) -> dict:
+        fields = FIELDS[kind].split()
+        return {**record, **{f: HOSTILE[(i + shift) % len(HOSTILE)] for i, f in enumerate(fields)}}
+
+    company, related, users = acme()
+    company = spoil(company, "company")
+    related = {kind: [spoil(r, kind) for r in records] for kind, records in related.items()}
+    users = {key: spoil(user, "users") for key, user in users.items()}
+    for options in ({}, {"max_document_chars": MIN_DOCUMENT_CHARS, "document_id_mode": "legacy"}):
+        document = render(company, related, users, **options)
+        assert_well_formed(document)
+        limit = RenderOptions(**options).max_document_chars
+        assert dust_sandbox.utf16_length(document.text()) <= limit
+        document.payload_hash()
+    assert render({**company, "_id": 12345}).document_id == "planhat-company-12345"
+
+
+@pytest.mark.parametrize(
+    "date",
+    [
+        "2024-01-04T09:57:16.756Z",
+        "2024-01-04T10:57:16.756+01:00",
+        "2024-01-04 09:57:16.756",
+        1704362236756,
+        "1704362236756",
+        1704362236.756,
+    ],
+)
+def test_every_date_shape_renders_the_same(date: Any) -> None:
+    conversation = {"_id": "c-1", "type": "call", "subject": "QBR", "date": date}
+    document = render({"_id": COMPANY_ID, "name": "Dated"}, {"conversations": [conversation]})
+    (item,) = conversation_items(document)
+    assert item["prefix"] == "\n### 2024-01-04 · call · QBR\n"
+    assert item["content"] == "Date: 2024-01-04 09:57 UTC\n"
+
+
+@pytest.mark.parametrize(
+    ("date", "heading", "content"),
+    [
+        ("2024-01-04", "\n### 2024-01-04 · call · QBR\n", "Date: 2024-01-04\n"),
+        ("", "\n### call · QBR\n", None),
+        ("next Tuesday", "\n### next Tuesday · call · QBR\n", "Date: next Tuesday\n"),
+        ({"$date": 1}, "\n### call · QBR\n", None),
+    ],
+)
+def test_odd_dates_render_as_a_reader_expects(date: Any, heading: str, content: str | None) -> None:
+    conversation = {"_id": "c-1", "type": "call", "subject": "QBR", "date": date}
+    document = render({"_id": COMPANY_ID, "name": "Dated"}, {"conversations": [conversation]})
+    (item,) = conversation_items(document)
+    assert (item["prefix"], item["content"]) == (heading, content)
+
+
 # --- through the Dust emulator -----------------------------------------------------------
 
 

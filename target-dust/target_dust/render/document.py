@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import quote
 
 from target_dust.render.values import free_text, show
-from target_dust.text import one_line, utf16_len
+from target_dust.text import one_line
 
 DOCUMENT_ID_MODES = ("planhat_id", "legacy")
 SOURCE_TAG = "source:planhat"
@@ -162,4 +162,4 @@ def _collect_text(section: Mapping[str, Any], parts: list[str]) -> None:
 
 def _js_underscores(match: re.Match[str]) -> str:
     """One underscore per UTF-16 unit, as the original script's JavaScript replace gave."""
-    return "_" * utf16_len(match.group())
+    return "_" * (len(match.group().encode("utf-16-le", "surrogatepass")) // 2)

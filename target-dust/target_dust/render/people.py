@@ -31,12 +31,12 @@ class Names:
 
     def participants(self, conversation: Mapping[str, Any]) -> str | None:
         names: list[str] = []
-        for user in conversation.get("users") or ():
+        for user in _listed(conversation.get("users")):
             if isinstance(user, Mapping):
                 names.append(free_text(user.get("name")) or self.user(user.get("id")) or "")
             else:
                 names.append(self.user(user) or "")
-        for enduser in conversation.get("endusers") or ():
+        for enduser in _listed(conversation.get("endusers")):
             if isinstance(enduser, Mapping):
                 name = free_text(enduser.get("name")) or self._enduser(enduser.get("id"))
             else:
@@ -55,6 +55,11 @@ class Names:
     def _enduser(self, enduser_id: Any) -> str | None:
         record = self._endusers.get(str(enduser_id)) if enduser_id else None
         return enduser_name(record) if record else None
+
+
+def _listed(value: Any) -> list:
+    """The items of a list field; any other value holds none."""
+    return value if isinstance(value, list) else []
 
 
 def _person_name(person: Mapping[str, Any], preferred: str) -> str | None:
