@@ -20,6 +20,8 @@ _INNER_SPACES = re.compile(r"(?<=\S)[ \t]{2,}")
 _TRAILING_SPACES = re.compile(r"[ \t]+$", re.MULTILINE)
 _BLANK_LINES = re.compile(r"\n{3,}")
 _ANY_WHITESPACE = re.compile(r"\s+")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")  # JSON allows them; no encoding does
+_TAG = re.compile(r"<[^>]*>")
 # A cut may leave a joiner or a variation selector that belonged to the dropped character.
 _DANGLING = "\u200d\ufe0e\ufe0f \t\n"
 
@@ -71,6 +73,7 @@ _CONVERTER = _BodyConverter(
 
 def clean_text(text: str) -> str:
     """Tidy free text: no invisible characters, trailing spaces or runs of blank lines."""
+    text = _LONE_SURROGATE.sub("\ufffd", text)
     text = text.replace("\r\n", "\n").replace("\r", "\n").translate(_INVISIBLE)
     text = _INNER_SPACES.sub(" ", text)
     text = _TRAILING_SPACES.sub("", text)
@@ -79,6 +82,7 @@ def clean_text(text: str) -> str:
 
 def one_line(text: str) -> str:
     """Collapse all whitespace to single spaces, for titles, tags and headings."""
+    text = _LONE_SURROGATE.sub("\ufffd", text)
     return _ANY_WHITESPACE.sub(" ", text.translate(_INVISIBLE)).strip()
 
 
@@ -90,7 +94,10 @@ def html_to_text(body: str) -> str:
     """
     if "<" not in body:
         return clean_text(html.unescape(body))
-    return clean_text(_CONVERTER.convert(body))
+    try:
+        return clean_text(_CONVERTER.convert(body))
+    except RecursionError:  # markdownify recurses once per level of nesting
+        return clean_text(html.unescape(_TAG.sub(" ", body)))
 
 
 def utf16_len(text: str) -> int:

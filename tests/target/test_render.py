@@ -17,14 +17,8 @@ from typing import Any
 
 import pytest
 import requests
-from target_dust.render import (
-    MIN_DOCUMENT_CHARS,
-    PREFIX_TOKEN_LIMIT,
-    Document,
-    RenderOptions,
-    document_id,
-    render_company,
-)
+from target_dust.render import MIN_DOCUMENT_CHARS, Document, RenderOptions, render_company
+from target_dust.render.document import PREFIX_TOKEN_LIMIT, document_id
 
 from sandbox import dust as dust_sandbox
 
@@ -385,11 +379,14 @@ def test_trimmed_company_matches_golden() -> None:
     kept = re.findall(r"### 2024-12-(\d+) · email · Update", text)
     assert kept == [f"{day:02d}" for day in range(30, 30 - len(kept), -1)]
     assert document.omitted == 30 - len(kept) > 0
-    assert "\n## Conversations (30)\n" in text
-    assert (
-        f"\n## Conversations (30)\n{document.omitted} older conversations left out to stay "
-        "within the document size limit.\n"
-    ) in text
+    assert "\n## Conversations (30)\n\n### 2024-12-30" in text
+    cuts = [int(n) for n in re.findall(r"…\n\[cut: (\d+) characters\]\n", text)]
+    assert len(cuts) == len(kept)
+    assert text.endswith(
+        "\n## Left out\nTo stay within the size limit of 3000 characters, this document "
+        f"leaves out:\nConversations: the {document.omitted} oldest of 30; {sum(cuts)} "
+        f"characters cut from {len(kept)} shown.\n"
+    )
 
 
 # --- readability ---------------------------------------------------------------------------
@@ -792,7 +789,8 @@ def test_oldest_conversations_are_left_out_first() -> None:
     kept = re.findall(r"Conversation (\d+)", text)
     assert document.omitted == 1000 - len(kept) > 0
     assert [int(i) for i in kept] == list(range(999, 999 - len(kept), -1))  # newest first
-    assert f"\n{document.omitted} older conversations left out to stay within the document" in text
+    assert text.endswith(f"\nConversations: the {document.omitted} oldest of 1000.\n")
+    assert "[cut:" not in text  # dropping what is old is enough: nothing kept is cut
 
 
 @pytest.mark.parametrize(
@@ -825,9 +823,124 @@ def test_the_size_limit_always_holds(shape: str, limit: int) -> None:
     document = render(company, related, max_document_chars=limit)
     assert dust_sandbox.utf16_length(document.text()) <= limit
     assert_well_formed(document)
+    assert len(conversation_items(document)) >= 1, "the newest conversation keeps its heading"
     if shape != "monster":
         assert document.section["prefix"] == "$title: Big\n"
         assert "\n## Basic Information\nName: Big\n" in document.text()
+
+
+def conversation_items(document: Document) -> list[dict]:
+    (conversations,) = [
+        child
+        for child in document.section["sections"]
+        if (child["prefix"] or "").startswith("\n## Conversations (")
+    ]
+    return conversations["sections"]
+
+
+def cut_marks(text: str) -> list[int]:
+    return [int(n) for n in re.findall(r"…\n\[cut: (\d+) characters\]\n", text)]
+
+
+def three_conversations() -> list[dict[str, Any]]:
+    return [
+        {
+            "_id": f"c-{i}",
+            "type": kind,
+            "subject": subject,
+            "date": f"2024-0{i}-04T09:57:16.756Z",
+            "description": f"<p>{subject}: notes of the {kind}.</p>" * 20,
+        }
+        for i, kind, subject in [
+            (1, "call", "Kickoff"),
+            (2, "email", "Pricing"),
+            (3, "meeting", "QBR"),
+        ]
+    ]
+
+
+NEWEST_HEADING = "\n### 2024-03-04 · meeting · QBR\n"
+
+
+@pytest.mark.parametrize("limit", [750_000, 5_000])
+def test_a_huge_note_is_cut_and_every_conversation_stays(limit: int) -> None:
+    """The company with a 1.3 MB note once got a document with none of its 3 conversations."""
+    note = "Account history. " * 80_000  # 1.36 MB
+    company = {"_id": COMPANY_ID, "name": "Noted", "description": note}
+    document = render(company, {"conversations": three_conversations()}, max_document_chars=limit)
+    text = document.text()
+    assert_well_formed(document)
+    assert limit - 1_000 <= dust_sandbox.utf16_length(text) <= limit
+    headings = [item["prefix"] for item in conversation_items(document)]
+    assert headings[0] == NEWEST_HEADING
+    assert len(headings) == 3
+    assert document.omitted == 0
+    (basic,) = document.section["sections"][:1]
+    (body,) = basic["sections"]
+    kept = body["content"].split("…\n[cut: ")[0]
+    cut = len(f"\n{note.strip()}\n") - len(kept)
+    assert body["content"] == f"{kept}…\n[cut: {cut} characters]\n"
+    for item in conversation_items(document):  # small bodies are left whole
+        assert item["content"].endswith(".\n")
+        assert "[cut:" not in item["content"]
+    assert text.endswith(
+        f"\n## Left out\nTo stay within the size limit of {limit} characters, this document "
+        f"leaves out:\nBasic Information: {cut} characters cut.\n"
+    )
+
+
+@pytest.mark.parametrize("position", [0, 2])
+def test_a_10_mb_conversation_is_cut_and_the_others_stay_whole(position: int) -> None:
+    conversations = three_conversations()
+    conversations[position]["description"] = "Long thread. " * 800_000  # 10.4 MB
+    document = render({"_id": COMPANY_ID, "name": "Chatty"}, {"conversations": conversations})
+    text = document.text()
+    assert_well_formed(document)
+    assert dust_sandbox.utf16_length(text) <= 750_000
+    items = conversation_items(document)
+    assert [item["prefix"] for item in items] == [
+        NEWEST_HEADING,
+        "\n### 2024-02-04 · email · Pricing\n",
+        "\n### 2024-01-04 · call · Kickoff\n",
+    ]
+    (cut,) = cut_marks(text)
+    giant = items[2 - position]["content"]
+    assert giant.startswith(f"Date: 2024-0{position + 1}-04 09:57 UTC\n\nLong thread. Long")
+    assert giant.endswith(f"…\n[cut: {cut} characters]\n")
+    assert 700_000 < len(giant) < 750_000
+    whole = (
+        f"Date: 2024-0{position + 1}-04 09:57 UTC\n\n"
+        + "Long thread. " * 799_999
+        + "Long thread.\n"
+    )
+    assert len(whole) == len(giant.split("…\n[cut: ")[0]) + cut
+    for i, item in enumerate(items):
+        if i != 2 - position:
+            assert item["content"].endswith(
+                ": notes of the " + ["meeting", "email", "call"][i] + ".\n"
+            )
+    assert text.endswith(
+        f"this document leaves out:\nConversations: {cut} characters cut from 1 shown.\n"
+    )
+
+
+def test_oldest_items_go_before_newer_ones_once_bodies_are_cut() -> None:
+    conversations = dated_conversations(300, "long body " * 500)
+    document = render(
+        {"_id": COMPANY_ID, "name": "Chatty"},
+        {"conversations": conversations},
+        max_document_chars=60_000,
+    )
+    text = document.text()
+    kept = [int(i) for i in re.findall(r"### .* · Conversation (\d+)\n", text)]
+    assert kept == list(range(299, 299 - len(kept), -1))
+    assert 0 < document.omitted == 300 - len(kept)
+    cuts = cut_marks(text)
+    assert len(cuts) == len(kept)
+    assert text.endswith(
+        f"\nConversations: the {document.omitted} oldest of 300; {sum(cuts)} characters cut "
+        f"from {len(kept)} shown.\n"
+    )
 
 
 def test_a_cut_content_says_so() -> None:
@@ -836,9 +949,14 @@ def test_a_cut_content_says_so() -> None:
     custom = document.section["sections"][1]
     assert custom["prefix"] == "\n## Custom Fields\n"
     assert custom["content"].startswith("Notes: nnn")
-    assert custom["content"].endswith("n…\n(cut to stay within the document size limit)\n")
+    cut = len("Notes: " + "n" * 300_000 + "\n") - len(custom["content"].split("…")[0])
+    assert custom["content"].endswith(f"n…\n[cut: {cut} characters]\n")
     assert document.omitted == 0
-    assert 9_900 <= dust_sandbox.utf16_length(document.text()) <= 10_000
+    assert document.text().endswith(
+        "\n## Left out\nTo stay within the size limit of 10000 characters, this document "
+        f"leaves out:\nCustom Fields: {cut} characters cut.\n"
+    )
+    assert 9_500 <= dust_sandbox.utf16_length(document.text()) <= 10_000
 
 
 def test_other_lists_are_trimmed_from_their_end_with_a_visible_line() -> None:
@@ -852,12 +970,105 @@ def test_other_lists_are_trimmed_from_their_end_with_a_visible_line() -> None:
     text = document.text()
     assert dust_sandbox.utf16_length(text) <= 5_000
     assert "## End Users (500)\n" in text
-    assert f"\n{document.omitted} end users left out to stay within the document size limit.\n" in (
-        text
-    )
+    assert text.endswith(f"\nEnd Users: the {document.omitted} last of 500.\n")
     kept = re.findall(r"### Person (\d+)", text)
     assert kept == [f"{i:04d}" for i in range(len(kept))]
     assert document.omitted == 500 - len(kept)
+
+
+# --- any value in any field ---------------------------------------------------------------
+
+HOSTILE = [
+    None,
+    "",
+    "  ",
+    0,
+    -1,
+    1.5,
+    1e308,
+    float("nan"),
+    True,
+    False,
+    [],
+    [1, "a", {"b": None}, [[[]]]],
+    {},
+    {"x": [1, {"y": "z"}]},
+    "2024-01-04T09:57:16.756Z",
+    1702122747772,
+    -(10**20),
+    "not a date",
+    "\ud800 lone surrogate",
+    "<div>" * 3000 + "deep",
+    json.loads("[" * 100 + "]" * 100),
+]
+FIELDS = {
+    "company": "name slug status h phase owner coOwner mrr arr customerFrom customerTo "
+    "renewalDate lastRenewal lastTouch domains web address city country tags externalId "
+    "createdAt updatedAt custom description",
+    "conversations": "_id type subject date createDate createdAt description snippet users "
+    "endusers updatedAt",
+    "endusers": "_id name firstName lastName email position phone primary lastTouch updatedAt",
+    "nps": "_id euId email score comment dateSent dateAnswered updatedAt",
+    "projects": "_id name startDate endDate mrr arr nrr currency custom updatedAt",
+    "assets": "_id name serialNumber value _currency installDate status ownerId ownerName custom",
+    "users": "nickName firstName lastName email",
+}
+
+
+@pytest.mark.parametrize("shift", range(len(HOSTILE)))
+def test_any_json_value_in_any_field_renders(shift: int) -> None:
+    """Field i gets HOSTILE[i + shift]: over all shifts, every field gets every value."""
+
+    def spoil(record: dict, kind: str) -> dict:
+        fields = FIELDS[kind].split()
+        return {**record, **{f: HOSTILE[(i + shift) % len(HOSTILE)] for i, f in enumerate(fields)}}
+
+    company, related, users = acme()
+    company = spoil(company, "company")
+    related = {kind: [spoil(r, kind) for r in records] for kind, records in related.items()}
+    users = {key: spoil(user, "users") for key, user in users.items()}
+    for options in ({}, {"max_document_chars": MIN_DOCUMENT_CHARS, "document_id_mode": "legacy"}):
+        document = render(company, related, users, **options)
+        assert_well_formed(document)
+        limit = RenderOptions(**options).max_document_chars
+        assert dust_sandbox.utf16_length(document.text()) <= limit
+        document.payload_hash()
+    assert render({**company, "_id": 12345}).document_id == "planhat-company-12345"
+
+
+@pytest.mark.parametrize(
+    "date",
+    [
+        "2024-01-04T09:57:16.756Z",
+        "2024-01-04T10:57:16.756+01:00",
+        "2024-01-04 09:57:16.756",
+        1704362236756,
+        "1704362236756",
+        1704362236.756,
+    ],
+)
+def test_every_date_shape_renders_the_same(date: Any) -> None:
+    conversation = {"_id": "c-1", "type": "call", "subject": "QBR", "date": date}
+    document = render({"_id": COMPANY_ID, "name": "Dated"}, {"conversations": [conversation]})
+    (item,) = conversation_items(document)
+    assert item["prefix"] == "\n### 2024-01-04 · call · QBR\n"
+    assert item["content"] == "Date: 2024-01-04 09:57 UTC\n"
+
+
+@pytest.mark.parametrize(
+    ("date", "heading", "content"),
+    [
+        ("2024-01-04", "\n### 2024-01-04 · call · QBR\n", "Date: 2024-01-04\n"),
+        ("", "\n### call · QBR\n", None),
+        ("next Tuesday", "\n### next Tuesday · call · QBR\n", "Date: next Tuesday\n"),
+        ({"$date": 1}, "\n### call · QBR\n", None),
+    ],
+)
+def test_odd_dates_render_as_a_reader_expects(date: Any, heading: str, content: str | None) -> None:
+    conversation = {"_id": "c-1", "type": "call", "subject": "QBR", "date": date}
+    document = render({"_id": COMPANY_ID, "name": "Dated"}, {"conversations": [conversation]})
+    (item,) = conversation_items(document)
+    assert (item["prefix"], item["content"]) == (heading, content)
 
 
 # --- through the Dust emulator -----------------------------------------------------------

@@ -220,7 +220,7 @@ def test_documents_are_trimmed_below_the_size_limit(tmp_path: Path) -> None:
         assert set(docs) == set(company_docs(tenant))
         assert errors(dust) == []
         big = docs[f"planhat-company-{tenant['companies'][0]['_id']}"]
-        assert "left out to stay within the document size limit" in big["text"]
+        assert "\n## Left out\nTo stay within the size limit of 8000 characters" in big["text"]
         assert all(utf16_length(d["text"]) <= 8_000 for d in docs.values())
 
 
