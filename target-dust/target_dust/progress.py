@@ -12,8 +12,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from target_dust.schema_check import value_shape
-
 if TYPE_CHECKING:
     import logging
     from collections.abc import Sequence
@@ -137,8 +135,8 @@ def log_intake_summary(
         )
     for group in set_aside:
         logger.warning(
-            "Stream %s: %d records set aside, not synced: %s (e.g. %s). They are kept in "
-            "the store and tried again on every run; fix the tap's output or the `streams` "
+            "Stream %s: %d records set aside, not synced: %s%s. They are kept in the "
+            "store and tried again on every run; fix the tap's output or the `streams` "
             "setting.",
             group.stream,
             group.count,
@@ -150,8 +148,8 @@ def log_intake_summary(
 def _example(record: object) -> str:
     """A record by its field names, never its values."""
     if isinstance(record, dict):
-        return "a record with fields " + ", ".join(sorted(map(str, record))[:8])
-    return f"a {value_shape(record)}"
+        return " (e.g. a record with fields " + ", ".join(sorted(map(str, record))[:8]) + ")"
+    return ""
 
 
 def _duration(seconds: float) -> str:
