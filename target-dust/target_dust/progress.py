@@ -8,11 +8,16 @@ rate and the time left (a full sync of thousands of companies takes an hour at D
 from __future__ import annotations
 
 import time
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import logging
+    from collections.abc import Sequence
+
+    from target_dust.schema_check import OddValues
+    from target_dust.store import SetAsideGroup
 
 REPORT_EVERY_SECONDS = 30.0
 
@@ -97,19 +102,54 @@ class Progress:
 
 
 def log_summary(
-    logger: logging.Logger, tally: Tally, *, pending: int, waiting: int, verb: str
+    logger: logging.Logger, tally: Tally, *, pending: int, orphans: int, verb: str
 ) -> None:
-    """The last line of a run: what happened and what is left for the next one."""
+    """The last line of a run: what happened and what is left for the next one.
+
+    Orphans are records whose company record never arrived (a deleted or unselected
+    company): kept, and rendered once their company comes, but nothing to fix.
+    """
     logger.info(
-        "Dust sync summary: %d %s, %d unchanged, %d failed, %d pending, "
-        "%d waiting for their company record",
+        "Dust sync summary: %d %s, %d unchanged, %d failed, %d pending, %d orphans",
         tally.upserted,
         verb,
         tally.unchanged,
         tally.failed,
         pending,
-        waiting,
+        orphans,
     )
+
+
+def log_intake_summary(
+    logger: logging.Logger, odd: OddValues, set_aside: Sequence[SetAsideGroup]
+) -> None:
+    """A line per stream with odd values, and one per stream and reason for set-aside records."""
+    by_stream: dict[str, list[str]] = defaultdict(list)
+    for (stream, field, what), count in sorted(odd.items()):
+        by_stream[stream].append(f"{field} {count}x ({what})")
+    for stream, fields in by_stream.items():
+        logger.info(
+            "Stream %s: values that do not match the schema were kept as sent and rendered: %s",
+            stream,
+            "; ".join(fields),
+        )
+    for group in set_aside:
+        logger.warning(
+            "Stream %s: %d records set aside, not synced: %s%s. They are kept in the "
+            "store and tried again on every run; fix the tap's output or the `streams` "
+            "setting.",
+            group.stream,
+            group.count,
+            group.reason,
+            _example(group.example),
+        )
+
+
+def _example(record: object) -> str:
+    """A record by its field names, never its values."""
+    if isinstance(record, dict):
+        return " (e.g. a record with fields " + ", ".join(sorted(map(str, record))[:8]) + ")"
+    return ""
 
 
 def _duration(seconds: float) -> str:

@@ -154,7 +154,7 @@ class Publisher:
                     job = self._prepare(company_id, users, progress)
                     if job is None:
                         continue
-                    self._check_store()
+                    self.check_store()
                     in_flight[pool.submit(self._send, job)] = job
                     if self._probing or len(in_flight) >= 2 * self._concurrency:
                         done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
@@ -167,12 +167,12 @@ class Publisher:
 
     def finish(self) -> None:
         """Log the run's summary and release the store and connections."""
-        waiting = self.store.count_waiting()
+        orphans, unknown_companies = self.store.count_orphans()
         log_summary(
             self._logger,
             self._tally,
-            pending=self.store.count_dirty() - waiting,
-            waiting=waiting,
+            pending=self.store.count_dirty() - unknown_companies,
+            orphans=orphans,
             verb=self._verb,
         )
         self.store.close()
@@ -261,8 +261,12 @@ class Publisher:
 
     # -- the lost-store guard --------------------------------------------------------------
 
-    def _check_store(self) -> None:
-        """Refuse to overwrite Dust's complete documents from a store that starts empty."""
+    def check_store(self) -> None:
+        """Refuse to overwrite Dust's complete documents from a store that starts empty.
+
+        Called before the first record is staged, as well as before the first send, so a
+        run that brings only a child record stops too, before the tap's state moves past it.
+        """
         if self._store_checked:
             return
         if self.store.is_new:

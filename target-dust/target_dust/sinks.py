@@ -7,29 +7,42 @@ companies, not only those of its own stream (reference pattern A).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from singer_sdk.sinks import BatchSink
 
-from target_dust.store import primary_key
+from target_dust.schema_check import SchemaCheck, without_date_formats
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from singer_sdk.sinks.core import BaseJSONSchemaValidator
+
     from target_dust.target import TargetDust
 
 
-@dataclass(frozen=True)
-class StreamLink:
-    """What a stream holds (a render kind, `companies` or `users`) and its company field."""
+class LenientSink(BatchSink):
+    """A sink the SDK never stops on a record's content (see `schema_check`)."""
 
-    kind: str
-    company_key: str | None
+    def __init__(
+        self,
+        target: TargetDust,
+        stream_name: str,
+        schema: dict,
+        key_properties: Sequence[str] | None,
+    ) -> None:
+        super().__init__(target, stream_name, without_date_formats(schema), key_properties)
+
+    def get_validator(self) -> BaseJSONSchemaValidator | None:
+        """None: the SDK's validator stops the target on the first odd value."""
+        return None
+
+    def _singer_validate_message(self, record: dict) -> None:
+        """A record without its key is set aside by the intake, not a reason to stop."""
 
 
-class CompanyRecordSink(BatchSink):
-    """Stages the records of one stream into the target's store."""
+class CompanyRecordSink(LenientSink):
+    """Hands the records of one stream to the target's intake."""
 
     MAX_SIZE_DEFAULT = 1_000_000
     """Large on purpose: drains then come at end of input, every 5 minutes and on SIGTERM,
@@ -43,32 +56,30 @@ class CompanyRecordSink(BatchSink):
         key_properties: Sequence[str] | None,
     ) -> None:
         super().__init__(target, stream_name, schema, key_properties)
+        self._intake = target.intake
         self._publisher = target.publisher
-        self._link = target.stream_links[stream_name]
+        self._check = SchemaCheck(
+            stream_name, schema, target.odd_values, check_types=self.validate_schema
+        )
+
+    def preprocess_record(self, record: dict, context: dict) -> dict:
+        return self._check.apply(record)
 
     def process_record(self, record: dict, context: dict) -> None:
-        record = {k: v for k, v in record.items() if not k.startswith("_sdc_")}
-        company_id = None
-        if self._link.company_key:
-            value = record.get(self._link.company_key)
-            company_id = None if value is None or value == "" else str(value)
-        self._publisher.store.stage(
-            stream=self.stream_name,
-            kind=self._link.kind,
-            pk=primary_key(record, self.key_properties),
-            company_id=company_id,
-            record=record,
-        )
+        self._intake.receive(self.stream_name, self.key_properties, record)
 
     def process_batch(self, context: dict) -> None:
         # A tap with `batch_config` sends BATCH messages, whose records the SDK hands to
         # this method alone, never to process_record: stage them here so none is lost.
         for record in context.get("records", ()):
-            self.process_record(record, context)
+            is_object = isinstance(record, dict)
+            self.process_record(
+                self.preprocess_record(record, context) if is_object else record, context
+            )
         self._publisher.flush()
 
 
-class IgnoredStreamSink(BatchSink):
+class IgnoredStreamSink(LenientSink):
     """A stream the settings do not link to companies: its records are dropped."""
 
     def process_record(self, record: dict, context: dict) -> None:

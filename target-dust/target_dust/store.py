@@ -42,6 +42,9 @@ _TABLES = (
     "CREATE INDEX IF NOT EXISTS companies_dirty ON companies (dirty)",
     "CREATE TABLE IF NOT EXISTS owners ("
     " user_id TEXT NOT NULL, company_id TEXT NOT NULL, PRIMARY KEY (user_id, company_id))",
+    "CREATE TABLE IF NOT EXISTS set_aside ("
+    " stream TEXT NOT NULL, hash TEXT NOT NULL, key_properties TEXT NOT NULL,"
+    " data TEXT NOT NULL, reason TEXT NOT NULL, PRIMARY KEY (stream, hash))",
 )
 
 
@@ -91,6 +94,26 @@ class CompanyRecords:
 
     company: dict[str, Any] | None
     related: dict[str, list[dict[str, Any]]]
+
+
+@dataclass(frozen=True)
+class SetAside:
+    """A received record the store could not keep, with what it needs to be tried again."""
+
+    stream: str
+    key_properties: list[str]
+    record: Any
+    reason: str
+
+
+@dataclass(frozen=True)
+class SetAsideGroup:
+    """Records set aside for one stream and reason: how many, and one to name as example."""
+
+    stream: str
+    reason: str
+    count: int
+    example: Any
 
 
 @dataclass(frozen=True)
@@ -221,6 +244,43 @@ class Store:
         self.changes += 1
         return True
 
+    def set_aside(
+        self, *, stream: str, key_properties: Iterable[str], record: Any, reason: str
+    ) -> None:
+        """Keep a record that cannot be staged, so a later run (or version) can stage it."""
+        data = canonical_json(record)
+        self._execute(
+            "INSERT INTO set_aside (stream, hash, key_properties, data, reason)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (stream, hash) DO UPDATE SET"
+            " key_properties = excluded.key_properties, reason = excluded.reason",
+            (stream, _digest(data), canonical_json(list(key_properties)), data, reason),
+        )
+
+    def take_set_aside(self) -> list[SetAside]:
+        """Remove and return every record set aside; the caller stages or sets each aside again.
+
+        Nothing is lost should the run stop in between: the removal commits with the
+        caller's next commit, together with what it staged or set aside again.
+        """
+        rows = self._execute(
+            "SELECT stream, key_properties, data, reason FROM set_aside ORDER BY stream, hash"
+        ).fetchall()
+        self._execute("DELETE FROM set_aside")
+        return [
+            SetAside(stream, json.loads(keys), json.loads(data), reason)
+            for stream, keys, data, reason in rows
+        ]
+
+    def set_aside_groups(self) -> list[SetAsideGroup]:
+        rows = self._execute(
+            "SELECT stream, reason, COUNT(*), MIN(data) FROM set_aside"
+            " GROUP BY stream, reason ORDER BY stream, reason"
+        ).fetchall()
+        return [
+            SetAsideGroup(stream, reason, count, json.loads(example))
+            for stream, reason, count, example in rows
+        ]
+
     # -- reading ---------------------------------------------------------------------------
 
     def dirty_companies(self) -> list[str]:
@@ -265,13 +325,15 @@ class Store:
     def count_dirty(self) -> int:
         return self._execute("SELECT COUNT(*) FROM companies WHERE dirty = 1").fetchone()[0]
 
-    def count_waiting(self) -> int:
-        """Dirty companies whose own record has not arrived (only children so far)."""
-        return self._execute(
-            "SELECT COUNT(*) FROM companies c WHERE c.dirty = 1 AND NOT EXISTS"
-            " (SELECT 1 FROM records r WHERE r.company_id = c.company_id AND r.kind = ?)",
+    def count_orphans(self) -> tuple[int, int]:
+        """Records, and the companies they name, whose company record has not arrived."""
+        row = self._execute(
+            "SELECT COUNT(*), COUNT(DISTINCT r.company_id) FROM records r"
+            " JOIN companies c ON c.company_id = r.company_id WHERE c.dirty = 1 AND NOT EXISTS"
+            " (SELECT 1 FROM records p WHERE p.company_id = r.company_id AND p.kind = ?)",
             (COMPANIES,),
-        ).fetchone()[0]
+        ).fetchone()
+        return row[0], row[1]
 
     # -- outcomes --------------------------------------------------------------------------
 
@@ -307,12 +369,19 @@ class Store:
         return self._connection.execute(sql, tuple(params))
 
 
-def primary_key(record: Mapping[str, Any], key_properties: Iterable[str]) -> str:
-    """The stored key of a record: its key property values (default `_id`) as a JSON list.
+def record_keys(key_properties: Iterable[str]) -> list[str]:
+    """The fields that identify a stream's records: its key properties, else `_id`."""
+    return list(key_properties) or ["_id"]
 
-    A record without any key is identified by its content.
+
+def primary_key(record: Mapping[str, Any], key_properties: Iterable[str]) -> str | None:
+    """The stored key of a record: its key values as a JSON list; None when one is missing.
+
+    A record without its key cannot be told apart from its own next version, so it is
+    set aside rather than kept twice.
     """
-    keys = list(key_properties) or ["_id"]
-    if all(key in record for key in keys):
-        return canonical_json([record[key] for key in keys])
-    return "sha256:" + _digest(canonical_json(record))
+    keys = record_keys(key_properties)
+    values = [record.get(key) for key in keys]
+    if any(value is None or value == "" for value in values):
+        return None
+    return canonical_json(values)

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import sys
+from collections import Counter
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
+from singer_sdk.singerlib.exceptions import InvalidInputLine
 from singer_sdk.target_base import Target
 
-from target_dust.dust import DustClient
-from target_dust.publish import DryRunDestination, DustDestination, Publisher
+from target_dust.dust import DustClient, DustError
+from target_dust.intake import Intake, StreamLink
+from target_dust.messages import MessageReader
+from target_dust.progress import log_intake_summary
+from target_dust.publish import DryRunDestination, DustDestination, Publisher, StoreLostError
 from target_dust.render import (
     DOCUMENT_ID_MODES,
     KINDS,
@@ -18,10 +24,12 @@ from target_dust.render import (
     MIN_DOCUMENT_CHARS,
     RenderOptions,
 )
-from target_dust.sinks import CompanyRecordSink, IgnoredStreamSink, StreamLink
-from target_dust.store import COMPANIES, USERS, Store
+from target_dust.schema_check import OddValues
+from target_dust.sinks import CompanyRecordSink, IgnoredStreamSink
+from target_dust.store import COMPANIES, USERS, Store, StoreError
 
 if TYPE_CHECKING:
+    import click
     from singer_sdk.sinks import Sink
 
 STREAM_KINDS = (COMPANIES, USERS, *KINDS)
@@ -35,6 +43,8 @@ DEFAULT_STREAMS: dict[str, dict[str, str | None]] = {
     "assets": {"kind": "assets", "company_key": "companyId"},
 }
 DEFAULT_STORE_URL = ".target-dust/store.db"
+STOPS = (DustError, StoreError, StoreLostError, InvalidInputLine)
+"""Errors whose message names the cause and the fix: one ERROR line, no traceback."""
 
 
 class TargetDust(Target):
@@ -183,12 +193,38 @@ class TargetDust(Target):
     ).to_dict()
 
     default_sink_class = CompanyRecordSink
+    message_reader_class = MessageReader
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.max_parallelism = 1  # one flush at a time: it renders every dirty company
         self._ignored_streams: set[str] = set()
+        self.odd_values: OddValues = Counter()
         _ = self.stream_links  # a bad `streams` setting fails at start, not mid-stream
+
+    @classmethod
+    def invoke(cls, **kwargs: Any) -> None:  # type: ignore[override]
+        """Run from the command line; an error a person can act on ends in one ERROR line."""
+        try:
+            super().invoke(**kwargs)
+        except STOPS as exc:
+            cls.logger.debug("The run stopped here:", exc_info=True)
+            cls.logger.error("%s", exc)  # noqa: TRY400 - the message says it all
+            sys.exit(1)
+
+    @classmethod
+    def cb_config(cls, ctx: click.Context, param: click.Option, value: tuple[str, ...]) -> Any:
+        """Read `--config`; a file that cannot be read stops with one ERROR line."""
+        try:
+            return super().cb_config(ctx, param, value)
+        except (OSError, ValueError, TypeError) as exc:
+            cls.logger.error(  # noqa: TRY400 - the message says it all
+                "Cannot read the --config file (%s): %s. Pass a JSON object file, as Meltano "
+                'writes, e.g. {"api_key": "sk-...", "workspace_id": "..."}.',
+                ", ".join(value),
+                type(exc).__name__ if isinstance(exc, TypeError) else exc,
+            )
+            ctx.exit(1)
 
     @cached_property
     def stream_links(self) -> dict[str, StreamLink]:
@@ -242,6 +278,23 @@ class TargetDust(Target):
             logger=self.logger,
         )
 
+    @cached_property
+    def intake(self) -> Intake:
+        return Intake(
+            store=self.publisher.store,
+            links=self.stream_links,
+            guard=self.publisher.check_store,
+        )
+
+    def _process_record_message(self, message_dict: dict) -> None:
+        """A RECORD whose `record` is not an object would stop the SDK: set it aside."""
+        record = message_dict.get("record")
+        stream = message_dict.get("stream")
+        if isinstance(record, dict) or "record" not in message_dict:
+            super()._process_record_message(message_dict)
+        elif self.get_sink_class(stream) is CompanyRecordSink:
+            self.intake.receive(stream, [], record)
+
     def get_sink_class(self, stream_name: str) -> type[Sink]:
         if stream_name in self.stream_links:
             return CompanyRecordSink
@@ -255,6 +308,8 @@ class TargetDust(Target):
 
     def process_endofpipe(self) -> None:
         """Flush even when no record came, so documents left pending by a past run are retried."""
+        _ = self.intake  # records set aside by past runs are retried even by an empty run
         self.publisher.flush()
         super().process_endofpipe()
+        log_intake_summary(self.logger, self.odd_values, self.publisher.store.set_aside_groups())
         self.publisher.finish()

@@ -5,8 +5,11 @@ from __future__ import annotations
 import io
 import json
 import logging
+import subprocess
+import sys
 from contextlib import redirect_stdout
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from target_dust.target import TargetDust
@@ -15,7 +18,6 @@ from sandbox.dust import DUST_API_KEY
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
-    from pathlib import Path
 
     from sandbox.dust import DustSandbox
 
@@ -113,3 +115,21 @@ def content(dust: DustSandbox) -> dict[str, tuple]:
 def errors(dust: DustSandbox) -> list[Any]:
     """Every answer of the emulator that was not a success."""
     return [e for e in dust.log.entries() if e.status >= 400 or e.status == 0]
+
+
+TARGET = str(Path(sys.executable).with_name("target-dust"))
+
+
+def run_cli(config: dict[str, Any] | str, tmp_path: Path, text: str) -> subprocess.CompletedProcess:
+    """Run the installed `target-dust --config FILE` as Meltano does; `config` may be raw text."""
+    config_path = tmp_path / "cli-config.json"
+    raw = config if isinstance(config, str) else json.dumps(config)
+    config_path.write_text(raw, encoding="utf-8")
+    return subprocess.run(
+        [TARGET, "--config", str(config_path)],
+        input=text,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )

@@ -1,8 +1,10 @@
 """The singer-sdk standard target tests, in dry-run mode (no Dust needed).
 
-All 16 apply. Their streams are not Planhat streams, so with the default settings the
-target ignores them with a warning; the second class links every one of them to
-companies through the `streams` setting, so the same inputs also go through staging.
+All 16 apply, one changed on purpose: a record missing its key property is set aside and
+the run goes on (the SDK's test expects the target to stop). Their streams are not
+Planhat streams, so with the default settings the target ignores them with a warning;
+the second class links every one of them to companies through the `streams` setting, so
+the same inputs also go through staging.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from pathlib import Path
 
 from singer_sdk import testing
 from singer_sdk.testing import get_target_test_class
+from singer_sdk.testing.target_tests import TargetRecordMissingKeyProperty
+from singer_sdk.testing.templates import TargetFileTestTemplate
 from target_dust.target import TargetDust
 
 CONFIG = {
@@ -41,3 +45,16 @@ TestTargetDustStandard = get_target_test_class(TargetDust, config=CONFIG)
 TestTargetDustStagingStandard = get_target_test_class(
     TargetDust, config={**CONFIG, "streams": STAGED}
 )
+
+
+class TargetRecordMissingKeyPropertyGoesOn(TargetRecordMissingKeyProperty):
+    """The same input, but the sync completes: the record is kept aside, not a stop."""
+
+    def test(self) -> None:
+        TargetFileTestTemplate.test(self)
+
+
+for _test_class in (TestTargetDustStandard, TestTargetDustStagingStandard):
+    _test_class.test_target_record_missing_key_property = (  # type: ignore[attr-defined]
+        TargetRecordMissingKeyPropertyGoesOn().run
+    )
