@@ -51,6 +51,7 @@ class FileLock:
 
     def release(self) -> None:
         if self._fd is not None:
+            os.ftruncate(self._fd, 0)  # the name is read only while held; a crash leaves it stale
             os.close(self._fd)  # closing the descriptor drops the flock
             self._fd = None
 

@@ -18,7 +18,7 @@ import hashlib
 import json
 import sqlite3
 import sys
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from pathlib import Path
@@ -37,6 +37,7 @@ SQLITE_BUSY_TIMEOUT_SECONDS = 5.0
 COMPANIES = "companies"
 USERS = "users"
 
+_UNGUARDED = nullcontext()
 _TABLES = (
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS records ("
@@ -83,6 +84,8 @@ def _connect_sqlite(path: str) -> sqlite3.Connection:
         connection = sqlite3.connect(path, timeout=SQLITE_BUSY_TIMEOUT_SECONDS)
         connection.execute("PRAGMA journal_mode=WAL")  # durable on commit against a kill
         connection.execute("PRAGMA synchronous=NORMAL")
+        connection.execute("BEGIN IMMEDIATE")  # another writer is found now, not mid-run
+        connection.rollback()
         # Reads every page once: a damaged file stops the run here, not after an hour.
         (check,) = connection.execute("PRAGMA quick_check(1)").fetchone()
     except sqlite3.Error as exc:
@@ -197,8 +200,11 @@ class Store:
         description: str,
         driver_error: type[Exception],
         lock: FileLock | None = None,
+        guard: AbstractContextManager[Any] = _UNGUARDED,
     ) -> None:
         self._connection = connection
+        self._guard = guard
+        """Held around each driver call: a signal's stop must not run inside one."""
         self._placeholder = placeholder
         self._driver_error = driver_error
         self._lock = lock
@@ -222,19 +228,18 @@ class Store:
         self.commit()
 
     @classmethod
-    def open(cls, url: str) -> Store:
+    def open(cls, url: str, *, guard: AbstractContextManager[Any] = _UNGUARDED) -> Store:
         """Open (creating if needed) a store from a path, `sqlite:///path` or PostgreSQL URL.
 
         The store is locked for this process until `close()`, so a second run on it stops
         at once instead of interleaving with the first.
         """
         if url.startswith(("postgresql://", "postgres://")):
-            return cls._open_postgres(url)
+            return cls._open_postgres(url, guard)
         path = url.removeprefix("sqlite:///")
         if path == ":memory:":
-            return cls(
-                sqlite3.connect(path), placeholder="?", description=path, driver_error=sqlite3.Error
-            )
+            connection = sqlite3.connect(path)
+            return cls(connection, placeholder="?", description=path, driver_error=sqlite3.Error)
         lock = FileLock(path)
         try:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -253,13 +258,14 @@ class Store:
                 description=path,
                 driver_error=sqlite3.Error,
                 lock=lock,
+                guard=guard,
             )
         except BaseException:
             lock.release()
             raise
 
     @classmethod
-    def _open_postgres(cls, url: str) -> Store:
+    def _open_postgres(cls, url: str, guard: AbstractContextManager[Any]) -> Store:
         try:
             import psycopg  # noqa: PLC0415 - optional dependency
         except ImportError as exc:
@@ -279,7 +285,11 @@ class Store:
                 f"The record store {description} cannot be opened ({exc}): check store_url."
             ) from exc
         return cls(
-            connection, placeholder="%s", description=description, driver_error=psycopg.Error
+            connection,
+            placeholder="%s",
+            description=description,
+            driver_error=psycopg.Error,
+            guard=guard,
         )
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -297,7 +307,7 @@ class Store:
         self.commit()
 
     def commit(self) -> None:
-        with self._faults():
+        with self._guard, self._faults():
             self._connection.commit()
 
     def close(self) -> None:
@@ -440,7 +450,7 @@ class Store:
     def _execute(self, sql: str, params: Iterable[Any] = ()) -> Any:
         if self._placeholder != "?":
             sql = sql.replace("?", self._placeholder)
-        with self._faults():
+        with self._guard, self._faults():
             return self._connection.execute(sql, tuple(params))
 
     @contextmanager
