@@ -18,6 +18,7 @@ from urllib.parse import quote
 from target_dust.dust import DocumentRejectedError
 from target_dust.progress import Progress, Tally, log_summary
 from target_dust.render import ID_PREFIX, SOURCE_TAG, render_company
+from target_dust.termination import POLL_SECONDS
 
 if TYPE_CHECKING:
     import logging
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from target_dust.dust import DustClient
     from target_dust.render import Document, RenderOptions
     from target_dust.store import Store
+    from target_dust.termination import StopRequest
 
 
 class StoreLostError(Exception):
@@ -109,6 +111,7 @@ class Publisher:
         options: RenderOptions,
         concurrency: int,
         rebuild_store: bool,
+        stopping: StopRequest,
         logger: logging.Logger,
     ) -> None:
         self.store = store
@@ -116,12 +119,14 @@ class Publisher:
         self._options = options
         self._concurrency = max(concurrency, 1)
         self._rebuild_store = rebuild_store
+        self._stopping = stopping
         self._logger = logger
         self._verb = "upserted" if destination.records_upserts else "written (dry run)"
         self._tally = Tally()
         self._store_checked = not destination.records_upserts
         self._flushed_at: int | None = None
-        self._flushing = False
+        self.abandoned = 0
+        """Upserts a stop left running: their threads must not hold up the exit."""
         self._probing = True
         """The run's first document goes alone: a wrong key or id then costs one request."""
         self._tried: dict[str, str] = {}
@@ -130,16 +135,13 @@ class Publisher:
     def flush(self) -> None:
         """Bring Dust up to date with the store; raise only when the whole run must stop."""
         self.store.commit()
-        if self._flushing:
-            return  # a SIGTERM drain during a flush: what is staged is committed, pending
+        if self._stopping.requested:
+            return  # the drain of a stop: what is staged is committed and stays pending
         if self._flushed_at == self.store.changes:
             return  # nothing staged since this run's last flush, so nothing new to do
         self._flushed_at = self.store.changes
-        self._flushing = True
-        try:
+        with self._stopping:  # a signal's stop waits until this flush has wound down
             self._flush()
-        finally:
-            self._flushing = False
 
     def _flush(self) -> None:
         dirty = self.store.dirty_companies()
@@ -148,35 +150,59 @@ class Publisher:
         users = self.store.users()
         progress = Progress(self._logger, self._tally, total=len(dirty), verb=self._verb)
         in_flight: dict[Future[None], _Job] = {}
-        with ThreadPoolExecutor(self._concurrency, thread_name_prefix="dust") as pool:
-            try:
-                for company_id in dirty:
-                    job = self._prepare(company_id, users, progress)
-                    if job is None:
-                        continue
-                    self.check_store()
-                    in_flight[pool.submit(self._send, job)] = job
-                    if self._probing or len(in_flight) >= 2 * self._concurrency:
-                        done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
-                        self._record(done, in_flight, progress)
-                        self._probing = False
-                self._record(wait(in_flight).done, in_flight, progress)
-            except BaseException:
-                self._record_successes(in_flight, progress)
-                raise
+        pool = ThreadPoolExecutor(self._concurrency, thread_name_prefix="dust")
+        try:
+            for company_id in dirty:
+                if self._stopping.requested:
+                    break
+                job = self._prepare(company_id, users, progress)
+                if job is None:
+                    continue
+                self.check_store()
+                in_flight[pool.submit(self._send, job)] = job
+                if self._probing or len(in_flight) >= 2 * self._concurrency:
+                    self._record(self._first_done(in_flight), in_flight, progress)
+                    self._probing = False
+            while in_flight and not self._stopping.requested:
+                self._record(self._first_done(in_flight), in_flight, progress)
+            if in_flight:
+                self._wind_down(in_flight, progress)
+        except BaseException:
+            self._record_successes(in_flight, progress)
+            raise
+        finally:
+            pool.shutdown(wait=not self.abandoned, cancel_futures=True)
 
-    def finish(self) -> None:
-        """Log the run's summary and release the store and connections."""
+    def _first_done(self, in_flight: dict[Future[None], _Job]) -> set[Future[None]]:
+        """The upserts done once one is, or none if a stop is asked for meanwhile."""
+        while not self._stopping.requested:
+            done, _ = wait(in_flight, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
+            if done:
+                return done
+        return set()
+
+    def _wind_down(self, in_flight: dict[Future[None], _Job], progress: Progress) -> None:
+        """On a stop: a bounded wait for the upserts in flight; the others stay pending."""
+        running = [future for future in in_flight if not future.cancel()]
+        done, not_done = wait(running, timeout=self._stopping.wait_seconds)
+        self._record(done, in_flight, progress)
+        self.abandoned = len(not_done)
+        if not_done:
+            self._logger.warning(
+                "%d upserts did not finish within %.0f s and were abandoned; their companies "
+                "stay pending and are sent again on the next run.",
+                len(not_done),
+                self._stopping.wait_seconds,
+            )
+
+    def finish(self) -> int:
+        """Log the run's summary, release the store and connections; return the pending count."""
         orphans, unknown_companies = self.store.count_orphans()
-        log_summary(
-            self._logger,
-            self._tally,
-            pending=self.store.count_dirty() - unknown_companies,
-            orphans=orphans,
-            verb=self._verb,
-        )
+        pending = self.store.count_dirty() - unknown_companies
+        log_summary(self._logger, self._tally, pending=pending, orphans=orphans, verb=self._verb)
         self.store.close()
         self.destination.close()
+        return pending
 
     # -- one company -----------------------------------------------------------------------
 

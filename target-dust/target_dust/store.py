@@ -13,22 +13,31 @@ SQLite is the default; PostgreSQL serves runners whose disk does not survive a r
 from __future__ import annotations
 
 import decimal
+import errno
 import hashlib
 import json
 import sqlite3
+import sys
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit, urlunsplit
+
+from target_dust.lock import FileLock, StoreInUseError, holder_name, lock_schema
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Iterable, Iterator, Mapping
 
 SCHEMA_VERSION = "1"
 POSTGRES_EXTRA_HINT = "pip install 'target-dust[postgres]'"
+SQLITE_BUSY_TIMEOUT_SECONDS = 5.0
+"""How long a write waits for another program holding the SQLite file, then fails."""
 COMPANIES = "companies"
 USERS = "users"
 
+_UNGUARDED = nullcontext()
 _TABLES = (
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS records ("
@@ -49,7 +58,81 @@ _TABLES = (
 
 
 class StoreError(Exception):
-    """The store cannot be opened or was written by an incompatible version."""
+    """The store cannot be opened or used; the message names the store and the fix."""
+
+
+REBUILD_HINT = (
+    "rebuild it with one full refresh that has rebuild_store enabled, e.g. "
+    "`TARGET_DUST_REBUILD_STORE=true meltano run --full-refresh tap-planhat target-dust`"
+)
+
+
+def _corrupt_message(description: str, detail: str) -> str:
+    return (
+        f"The record store {description} is corrupt ({detail}): restore it from a backup, "
+        f"or move it away and {REBUILD_HINT}."
+    )
+
+
+def _in_use_message(description: str, holder: str) -> str:
+    return (
+        f"The record store {description} is in use by another run ({holder}): two runs on one "
+        "store would interleave their upserts. Wait for that run to end, or give each "
+        "pipeline its own store_url."
+    )
+
+
+def _connect_sqlite(path: str) -> sqlite3.Connection:
+    try:
+        connection = sqlite3.connect(path, timeout=SQLITE_BUSY_TIMEOUT_SECONDS)
+        connection.execute("PRAGMA journal_mode=WAL")  # durable on commit against a kill
+        connection.execute("PRAGMA synchronous=NORMAL")
+        connection.execute("BEGIN IMMEDIATE")  # another writer is found now, not mid-run
+        connection.rollback()
+        # Reads every page once: a damaged file stops the run here, not after an hour.
+        (check,) = connection.execute("PRAGMA quick_check(1)").fetchone()
+    except sqlite3.Error as exc:
+        raise store_fault(exc, path) or StoreError(
+            f"The record store {path} cannot be opened ({exc}): check store_url."
+        ) from exc
+    if check != "ok":
+        raise StoreError(_corrupt_message(path, check))
+    return connection
+
+
+def redacted_url(url: str) -> str:
+    """A PostgreSQL URL fit for logs: the password, if any, replaced by `***`."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.rsplit("@", 1)[1]
+    user = f"{parts.username}:***@" if parts.username else ":***@"
+    return urlunsplit(parts._replace(netloc=user + netloc))
+
+
+def store_fault(exc: Exception, description: str) -> StoreError | None:
+    """The operator's view of a driver error, or None for errors that are bugs, not faults."""
+    code = getattr(exc, "sqlite_errorname", "")
+    if code.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")):
+        return StoreError(_corrupt_message(description, str(exc)))
+    if code.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+        return StoreError(
+            f"The record store {description} is locked by another program ({exc}): close "
+            "whatever holds it open for writing (a sqlite3 shell, a backup tool), then rerun."
+        )
+    if code.startswith("SQLITE_FULL") or (isinstance(exc, OSError) and exc.errno == errno.ENOSPC):
+        return StoreError(
+            f"The disk holding the record store {description} is full ({exc}): free space "
+            "there or point store_url to a larger disk (moving the store file with it), "
+            "then rerun; what was last committed is kept."
+        )
+    psycopg = sys.modules.get("psycopg")
+    if psycopg is not None and isinstance(exc, psycopg.OperationalError):
+        return StoreError(
+            f"The record store {description} cannot be reached ({exc}): check store_url and "
+            "that the PostgreSQL server is running and accepts connections from here."
+        )
+    return None
 
 
 def canonical_json(value: Any) -> str:
@@ -132,10 +215,24 @@ class Store:
     one thread uses a store at a time.
     """
 
-    def __init__(self, connection: Any, *, placeholder: str, description: str) -> None:
+    def __init__(
+        self,
+        connection: Any,
+        *,
+        placeholder: str,
+        description: str,
+        driver_error: type[Exception],
+        lock: FileLock | None = None,
+        guard: AbstractContextManager[Any] = _UNGUARDED,
+    ) -> None:
         self._connection = connection
+        self._guard = guard
+        """Held around each driver call: a signal's stop must not run inside one."""
         self._placeholder = placeholder
+        self._driver_error = driver_error
+        self._lock = lock
         self.description = description
+        """The store as an operator names it: its path, or its URL without the password."""
         self.changes = 0
         """Staged records that changed something, counted since this store was opened."""
         for statement in _TABLES:
@@ -147,33 +244,76 @@ class Store:
             )
         elif version != SCHEMA_VERSION:
             raise StoreError(
-                f"the store at {description} has schema version {version}; this target-dust "
-                f"reads version {SCHEMA_VERSION}"
+                f"The record store {description} has schema version {version}; this "
+                f"target-dust reads version {SCHEMA_VERSION}: install the target-dust that "
+                f"wrote it, or point store_url elsewhere and {REBUILD_HINT}."
             )
         self.commit()
 
     @classmethod
-    def open(cls, url: str) -> Store:
-        """Open (creating if needed) a store from a path, `sqlite:///path` or PostgreSQL URL."""
+    def open(cls, url: str, *, guard: AbstractContextManager[Any] = _UNGUARDED) -> Store:
+        """Open (creating if needed) a store from a path, `sqlite:///path` or PostgreSQL URL.
+
+        The store is locked for this process until `close()`, so a second run on it stops
+        at once instead of interleaving with the first.
+        """
         if url.startswith(("postgresql://", "postgres://")):
-            try:
-                import psycopg  # noqa: PLC0415 - optional dependency
-            except ImportError as exc:
-                raise StoreError(
-                    f"a PostgreSQL store_url needs psycopg: {POSTGRES_EXTRA_HINT}"
-                ) from exc
-            try:
-                connection = psycopg.connect(url)
-            except psycopg.Error as exc:
-                raise StoreError(f"cannot connect to the PostgreSQL store: {exc}") from exc
-            return cls(connection, placeholder="%s", description="the PostgreSQL store")
+            return cls._open_postgres(url, guard)
         path = url.removeprefix("sqlite:///")
-        if path != ":memory:":
+        if path == ":memory:":
+            connection = sqlite3.connect(path)
+            return cls(connection, placeholder="?", description=path, driver_error=sqlite3.Error)
+        lock = FileLock(path)
+        try:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        connection = sqlite3.connect(path)
-        connection.execute("PRAGMA journal_mode=WAL")  # durable on commit against a killed process
-        connection.execute("PRAGMA synchronous=NORMAL")
-        return cls(connection, placeholder="?", description=path)
+            lock.acquire()
+        except StoreInUseError as exc:
+            raise StoreError(_in_use_message(path, str(exc))) from None
+        except OSError as exc:
+            raise store_fault(exc, path) or StoreError(
+                f"The record store {path} cannot be created ({exc}): point store_url to a "
+                "writable place."
+            ) from exc
+        try:
+            return cls(
+                _connect_sqlite(path),
+                placeholder="?",
+                description=path,
+                driver_error=sqlite3.Error,
+                lock=lock,
+                guard=guard,
+            )
+        except BaseException:
+            lock.release()
+            raise
+
+    @classmethod
+    def _open_postgres(cls, url: str, guard: AbstractContextManager[Any]) -> Store:
+        try:
+            import psycopg  # noqa: PLC0415 - optional dependency
+        except ImportError as exc:
+            raise StoreError(
+                f"a PostgreSQL store_url needs psycopg: {POSTGRES_EXTRA_HINT}"
+            ) from exc
+        description = redacted_url(url)
+        try:
+            # The application name tells a second run refused by the lock who holds it.
+            connection = psycopg.connect(url, application_name=holder_name())
+            lock_schema(connection)
+        except StoreInUseError as exc:
+            connection.close()
+            raise StoreError(_in_use_message(description, str(exc))) from None
+        except psycopg.Error as exc:
+            raise store_fault(exc, description) or StoreError(
+                f"The record store {description} cannot be opened ({exc}): check store_url."
+            ) from exc
+        return cls(
+            connection,
+            placeholder="%s",
+            description=description,
+            driver_error=psycopg.Error,
+            guard=guard,
+        )
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -190,11 +330,17 @@ class Store:
         self.commit()
 
     def commit(self) -> None:
-        self._connection.commit()
+        with self._guard, self._faults():
+            self._connection.commit()
 
     def close(self) -> None:
-        self.commit()
-        self._connection.close()
+        """Commit, close and unlock; the lock outlives no process even without this."""
+        try:
+            self.commit()
+            self._connection.close()
+        finally:
+            if self._lock is not None:
+                self._lock.release()
 
     # -- staging ---------------------------------------------------------------------------
 
@@ -366,7 +512,19 @@ class Store:
     def _execute(self, sql: str, params: Iterable[Any] = ()) -> Any:
         if self._placeholder != "?":
             sql = sql.replace("?", self._placeholder)
-        return self._connection.execute(sql, tuple(params))
+        with self._guard, self._faults():
+            return self._connection.execute(sql, tuple(params))
+
+    @contextmanager
+    def _faults(self) -> Iterator[None]:
+        """Turn a driver error an operator can fix into one StoreError that names the fix."""
+        try:
+            yield
+        except self._driver_error as exc:
+            fault = store_fault(exc, self.description)
+            if fault is None:
+                raise
+            raise fault from exc
 
 
 def record_keys(key_properties: Iterable[str]) -> list[str]:

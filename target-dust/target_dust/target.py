@@ -27,8 +27,11 @@ from target_dust.render import (
 from target_dust.schema_check import OddValues
 from target_dust.sinks import CompanyRecordSink, IgnoredStreamSink
 from target_dust.store import COMPANIES, USERS, Store, StoreError
+from target_dust.termination import MAX_STOP_WAIT_SECONDS, StopRequest, exit_now
 
 if TYPE_CHECKING:
+    from types import FrameType
+
     import click
     from singer_sdk.sinks import Sink
 
@@ -198,6 +201,10 @@ class TargetDust(Target):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.max_parallelism = 1  # one flush at a time: it renders every dirty company
+        self.stopping = StopRequest(
+            self.logger, wait_seconds=min(self.config["request_timeout"], MAX_STOP_WAIT_SECONDS)
+        )
+        self._ending = False
         self._ignored_streams: set[str] = set()
         self.odd_values: OddValues = Counter()
         _ = self.stream_links  # a bad `streams` setting fails at start, not mid-stream
@@ -270,11 +277,12 @@ class TargetDust(Target):
                 )
             )
         return Publisher(
-            store=Store.open(self.config["store_url"]),
+            store=Store.open(self.config["store_url"], guard=self.stopping),
             destination=destination,
             options=options,
             concurrency=self.config["concurrency"],
             rebuild_store=self.config["rebuild_store"],
+            stopping=self.stopping,
             logger=self.logger,
         )
 
@@ -311,5 +319,28 @@ class TargetDust(Target):
         _ = self.intake  # records set aside by past runs are retried even by an empty run
         self.publisher.flush()
         super().process_endofpipe()
+        self._ending = True  # a signal from here on changes nothing: the run is ending
+        self._summarise()
+
+    def _summarise(self) -> int:
+        """The run's closing lines; returns the companies left pending."""
         log_intake_summary(self.logger, self.odd_values, self.publisher.store.set_aside_groups())
-        self.publisher.finish()
+        return self.publisher.finish()
+
+    def _handle_termination(self, signum: int, frame: FrameType | None) -> None:
+        """SIGTERM or SIGINT: stop safely instead of the SDK's drain and exit 0 (termination.py)."""
+        if "publisher" not in self.__dict__:  # no stream has started: nothing to lose
+            super()._handle_termination(signum, frame)
+        elif not self._ending:
+            self.stopping.request(signum, self._stop)
+
+    def _stop(self) -> None:
+        """Write the state of what is staged, the summary, and exit non-zero if work is left."""
+        if self._ending:
+            return
+        self.drain_all(is_endofpipe=True)  # commits the store before the state is written
+        pending = self._summarise()
+        code = 128 + (self.stopping.signum or 0) if pending else 0
+        if self.publisher.abandoned:
+            exit_now(code)
+        sys.exit(code)

@@ -7,7 +7,7 @@ import json
 import logging
 import subprocess
 import sys
-from contextlib import redirect_stdout
+from contextlib import redirect_stdout, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -81,13 +81,26 @@ def run_target(config: dict[str, Any], text: str) -> RunResult:
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
     stdout = io.StringIO()
+    target = None
     try:
         with redirect_stdout(stdout):
-            TargetDust(config=config).listen(io.StringIO(text))
+            target = TargetDust(config=config)
+            target.listen(io.StringIO(text))
+    except BaseException:
+        release_store(target)
+        raise
     finally:
         logger.removeHandler(handler)
         logger.setLevel(level)
     return RunResult(stdout.getvalue(), stream.getvalue())
+
+
+def release_store(target: TargetDust | None) -> None:
+    """Unlock the store of a run that failed, as the end of its process would."""
+    publisher = target.__dict__.get("publisher") if target is not None else None
+    if publisher is not None:
+        with suppress(Exception):  # a broken store cannot commit; its lock still goes
+            publisher.store.close()
 
 
 def dust_config(dust: DustSandbox, tmp_path: Path, **overrides: Any) -> dict[str, Any]:

@@ -174,7 +174,7 @@ def test_uncommitted_staging_is_not_kept(store_url: str) -> None:
     store = Store.open(store_url)
     stage_company(store, GLOBEX)
     store._connection.rollback()  # a killed process never commits
-    store._connection.close()
+    store.close()
 
     reopened = Store.open(store_url)
     try:
