@@ -130,8 +130,10 @@ class TargetDust(Target):
             th.IntegerType(minimum=MIN_DOCUMENT_CHARS, maximum=MAX_DOCUMENT_CHARS),
             default=750_000,
             title="Maximum document size",
-            description="Larger documents are trimmed, oldest conversations first, with a line "
-            "saying how many items were left out. Dust's connectors use 750000; at most "
+            description="Larger documents are trimmed: the longest bodies are cut first (marked "
+            "[cut: N characters]), then the oldest items are dropped, never the newest "
+            "conversation; a closing section lists what was left out. Dust's connectors use "
+            "750000; at most "
             "2000000, under the 2 MB that Dust's standard plans accept.",
         ),
         th.Property(
