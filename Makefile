@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test demo bench lint sandbox readme clean
+.PHONY: install test demo bench lint sandbox readme definitions dist clean
 
 $(STAMP): requirements-dev.txt tap-planhat/pyproject.toml target-dust/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -36,7 +36,16 @@ sandbox: install
 	$(BIN)/python -m sandbox
 
 clean:
-	rm -rf $(VENV) .meltano .target-dust output
+	rm -rf $(VENV) .meltano .target-dust output dist
 
 readme: install
 	$(BIN)/python -m tests.readme_settings
+
+# Meltano Hub definitions (<plugin>/meltano-plugin.yml) and meltano.yml's entries, from --about.
+definitions: install
+	$(BIN)/python -m tools.plugin_definitions
+
+# Wheels and sdists of both packages in dist/, as PyPI gets them.
+dist: install
+	$(BIN)/python -m build --installer uv --outdir dist tap-planhat
+	$(BIN)/python -m build --installer uv --outdir dist target-dust
