@@ -123,7 +123,7 @@ def test_walk_offsets_overlap_by_one_record(pages, expected_offsets):
     walk, offsets = Walk(10), []
     for size in pages:
         offsets.append(walk.offset)
-        assert walk.accept(records[walk.offset : walk.offset + size])
+        assert walk.accept(records[walk.offset : walk.offset + size]) is not None
     assert offsets == expected_offsets
     assert walk.finished
 
@@ -131,10 +131,10 @@ def test_walk_offsets_overlap_by_one_record(pages, expected_offsets):
 def test_walk_with_unknown_maximum_confirms_a_short_first_page():
     records = [{"_id": str(i), "updatedAt": "t"} for i in range(7)]
     walk = Walk(10, limit_is_max=False)
-    assert walk.accept(records)
+    assert walk.accept(records) is not None
     assert not walk.finished
     assert walk.offset == 6
-    assert walk.accept(records[6:])
+    assert walk.accept(records[6:]) is not None
     assert walk.finished
 
 
@@ -143,9 +143,9 @@ def test_walk_steps_back_until_it_finds_a_record_it_read():
     walk = Walk(10)
     walk.accept(records[:10])
     shifted = records[5:]  # five records before the offset were deleted
-    assert not walk.accept(shifted[9:19])
+    assert walk.accept(shifted[9:19]) is None
     assert walk.offset == 0
-    assert walk.accept(shifted[0:10])
+    assert walk.accept(shifted[0:10]) is not None
     assert walk.offset == 9
 
 
@@ -158,5 +158,5 @@ def test_walk_does_not_anchor_on_a_record_whose_sort_value_changed():
     walk.accept(page)
     moved = {**page[9], "updateDate": "2025-02-01"}  # the overlap record, now at the head
 
-    assert not walk.accept([moved, *page[10:]])
+    assert walk.accept([moved, *page[10:]]) is None
     assert walk.offset == 0
