@@ -205,3 +205,37 @@ def test_records_without_key_are_identified_by_content() -> None:
     assert primary_key({"id": 7}, ["id"]) == "[7]"
     assert primary_key({"a": 1}, []).startswith("sha256:")
     assert primary_key({"a": 1}, []) != primary_key({"a": 2}, [])
+
+
+def test_no_lookup_of_staging_or_the_flush_reads_a_whole_table(tmp_path: Path) -> None:
+    """A scan per company makes a flush grow with the square of the companies."""
+    import sqlite3
+
+    connection = sqlite3.connect(tmp_path / "store.db")
+    store = Store(connection, placeholder="?", description="test store")
+    statements: list[str] = []
+    connection.set_trace_callback(statements.append)
+    for company in (ACME, GLOBEX, INITECH):
+        stage_company(store, company)
+    stage(store, "users", {"_id": "u1", "nickName": "Ann"}, None)
+    stage(store, "conversations", {"_id": "v1", "companyId": "c4"})
+    for company_id in store.dirty_companies():
+        store.company_records(company_id)
+        store.last_upsert(company_id)
+        store.other_holder(f"doc-{company_id}", company_id)
+        store.mark_upserted(company_id, f"doc-{company_id}", "hash")
+    store.mark_unchanged("c1")
+    store.mark_failed("c2", "refused")
+    store.users()
+    store.count_dirty()
+    store.count_waiting()
+    connection.set_trace_callback(None)
+
+    lookups = [s for s in statements if s.split()[0] in {"SELECT", "UPDATE", "DELETE"}]
+    plans = {s: [row[3] for row in connection.execute(f"EXPLAIN QUERY PLAN {s}")] for s in lookups}
+    assert len({s.split(" WHERE ")[0] for s in plans}) >= 10  # every kind of lookup was made
+    scans = {s: steps for s, steps in plans.items() if any(x.startswith("SCAN") for x in steps)}
+    assert scans == {}
+    waiting = next(steps for s, steps in plans.items() if "NOT EXISTS" in s)
+    assert any("company_id=? AND kind=?" in step for step in waiting)  # not every company record
+    store.close()
