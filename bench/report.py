@@ -61,7 +61,7 @@ def _tenants_not_run(results: list[TenantResult]) -> list[str]:
         "The large tenant was not run here (`python -m bench --tenant large`). Scaled "
         f"from this medium run ({factor:.0f}x the records and companies; an estimate, not "
         f"a measurement), it needs about {_duration(estimate)}, more than this session "
-        "had left, so the memory goal is judged on medium only."
+        "had left, so the goals set on the large tenant are not judged."
     ]
 
 
