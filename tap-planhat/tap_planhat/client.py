@@ -178,7 +178,8 @@ class PlanhatStream(RESTStream[PageToken]):
         undated = Undated.from_state(state.get(UNDATED_STATE_KEY), start)
         # With a window start, everything emitted is a change, so remembering what was
         # emitted (to send a record found by two orders once) grows with the changes only.
-        # A full read emits every record, in one order: its walk alone skips repeats.
+        # A full read emits every record, in one order: its walk alone skips repeats (the
+        # `_id` fallback after an ignored sort may resend what the first order sent).
         emitted: dict[str, Any] | None = {} if start is not None else None
         first_page = FIRST_PAGE if state.get("replication_key_value") is not None else None
         with self.get_http_request_counter() as counter:
