@@ -34,6 +34,7 @@ from sandbox.dust_api import (
     parse_json,
     reject,
 )
+from sandbox.dust_tables import TableRules, Tables
 
 DUST_API_KEY = "sk-sandbox-dust-key"
 
@@ -44,7 +45,8 @@ DEFAULT_MIME_TYPE = "application/octet-stream"
 
 _ROUTE = re.compile(
     r"^/api/v1/w/(?P<w>[^/]+)/spaces/(?P<s>[^/]+)/data_sources/(?P<ds>[^/]+)"
-    r"/documents(?:/(?P<doc>[^/]+))?$"
+    r"/(?:documents(?:/(?P<doc>[^/]+))?"
+    r"|(?P<tables>tables)(?:/(?P<table>[^/]+)(?P<rows>/rows(?:/(?P<row>[^/]+))?)?)?)$"
 )
 
 
@@ -309,6 +311,7 @@ class DustSandbox(SandboxServer):
         chars_per_token: int = 4,
         validate_before_rate_limit: bool = True,
         read_only: bool = False,
+        tables: TableRules | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
         latency: float = 0.0,
@@ -331,6 +334,7 @@ class DustSandbox(SandboxServer):
         self._upsert_count = 0
         self._lock = threading.Lock()
         self._created = _now_ms()
+        self.tables = Tables(tables or TableRules(), self._check_write)
 
     # --- Python API for tests -----------------------------------------------------------
 
@@ -340,6 +344,18 @@ class DustSandbox(SandboxServer):
             f"/api/v1/w/{self.workspace_id}/spaces/{self.space_id}"
             f"/data_sources/{self.data_source_id}/documents"
         )
+
+    @property
+    def tables_path(self) -> str:
+        return self.documents_path.removesuffix("/documents") + "/tables"
+
+    def query(self, sql: str) -> list[dict[str, Any]]:
+        """SQL over the tables' applied rows, as an agent's Query Tables tool would run it."""
+        return self.tables.query(sql)
+
+    def settle_tables(self) -> None:
+        """Apply queued row writes now, as if every table had been quiet for long enough."""
+        self.tables.settle()
 
     @property
     def upsert_count(self) -> int:
@@ -354,7 +370,12 @@ class DustSandbox(SandboxServer):
         ask afterwards what that run upserted.
         """
         posts = self.log.entries(method="POST")[since:]
-        return [unquote(e.path.rsplit("/", 1)[-1]) for e in posts if e.status == 200]
+        documents = self.documents_path + "/"
+        return [
+            unquote(e.path.rsplit("/", 1)[-1])
+            for e in posts
+            if e.status == 200 and e.path.startswith(documents)
+        ]
 
     def documents(self) -> dict[str, dict]:
         with self._lock:
@@ -418,7 +439,9 @@ class DustSandbox(SandboxServer):
             raise reject(
                 404, "data_source_not_found", "The data source you requested was not found."
             )
-        if match["doc"] is None:
+        if match["tables"]:
+            handlers = self._table_handlers(match)
+        elif match["doc"] is None:
             handlers = {"GET": self._list}
         else:
             document_id = unquote(match["doc"])
@@ -436,6 +459,38 @@ class DustSandbox(SandboxServer):
                 f"The method passed is not supported, {allowed} is expected.",
             )
         return handlers[request.method](request)
+
+    def _table_handlers(self, match: re.Match) -> dict[str, Any]:
+        """The tables routes of dust-api.md §14.1, by method."""
+        tables = self.tables
+        if match["table"] is None:
+            return {"GET": tables.list_tables, "POST": tables.upsert_table}
+        table_id = unquote(match["table"])
+        if match["rows"] is None:
+            if table_id == "csv":
+                return {"POST": lambda _: self._system_keys_only()}
+            return {
+                "GET": lambda _: tables.get_table(table_id),
+                "DELETE": lambda _: tables.delete_table(table_id),
+            }
+        if match["row"] is None:
+            return {
+                "GET": lambda request: tables.list_rows(request, table_id),
+                "POST": lambda request: tables.upsert_rows(request, table_id),
+            }
+        row_id = unquote(match["row"])
+        return {
+            "GET": lambda _: tables.get_row(table_id, row_id),
+            "DELETE": lambda _: tables.delete_row(table_id, row_id),
+        }
+
+    @staticmethod
+    def _system_keys_only() -> Reply:
+        raise reject(
+            403,
+            "invalid_oauth_token_error",
+            "Only system keys may upsert tables from CSV.",
+        )
 
     def _authenticate(self, request: Request, workspace_id: str) -> None:
         """`withPublicAPIAuthentication` + `getAPIKey`, in their order."""
