@@ -372,18 +372,18 @@ def test_trimmed_company_matches_golden() -> None:
         }
         for day in range(1, 31)
     ]
-    document = render(company, related, users, max_document_chars=MIN_DOCUMENT_CHARS + 1000)
+    document = render(company, related, users, max_document_chars=MIN_DOCUMENT_CHARS + 3000)
     assert_well_formed(document)
     assert_golden("trimmed.md", document.text())
     text = document.text()
     kept = re.findall(r"### 2024-12-(\d+) · email · Update", text)
     assert kept == [f"{day:02d}" for day in range(30, 30 - len(kept), -1)]
     assert document.omitted == 30 - len(kept) > 0
-    assert "\n## Conversations (30)\n\n### 2024-12-30" in text
+    assert f"\n## Conversations (30)\nShown: {len(kept)} of 30 (see Left out).\n\n### 2024-12-30" in text
     cuts = [int(n) for n in re.findall(r"…\n\[cut: (\d+) characters\]\n", text)]
     assert len(cuts) == len(kept)
     assert text.endswith(
-        "\n## Left out\nTo stay within the size limit of 3000 characters, this document "
+        "\n## Left out\nTo stay within the size limit of 5000 characters, this document "
         f"leaves out:\nConversations: the {document.omitted} oldest of 30; {sum(cuts)} "
         f"characters cut from {len(kept)} shown.\n"
     )

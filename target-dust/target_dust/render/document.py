@@ -47,6 +47,8 @@ class RenderOptions:
     max_document_chars: int = 750_000
     document_id_mode: str = "planhat_id"
     source_url_template: str | None = None
+    extra_sections: tuple[str, ...] = ()
+    """Kinds rendered only when asked for (sales, workflows, workspaces)."""
 
     def __post_init__(self) -> None:
         if not MIN_DOCUMENT_CHARS <= self.max_document_chars <= MAX_DOCUMENT_CHARS:
