@@ -394,7 +394,8 @@ def test_trimmed_company_matches_golden() -> None:
     cuts = [int(n) for n in re.findall(r"…\n\[cut: (\d+) characters\]\n", text)]
     assert len(cuts) == len(kept)
     assert text.endswith(
-        "\n## Left out\nTo stay within the size limit of 5000 characters, this document "
+        f"\n## Left out\nTo stay within the size limit of {MIN_DOCUMENT_CHARS + 3000} characters, "
+        "this document "
         f"leaves out:\nConversations: the {document.omitted} oldest of 30; {sum(cuts)} "
         f"characters cut from {len(kept)} shown.\n"
     )
@@ -745,7 +746,7 @@ def test_source_url_from_template(template: str | None, expected: str | None) ->
         ({"source_url_template": "https://x/{_id"}, "not a valid template"),
         ({"source_url_template": "https://x/{custom[a]}"}, "plain company fields"),
         ({"document_id_mode": "slug"}, "document_id_mode must be one of"),
-        ({"max_document_chars": 100}, "max_document_chars must be between 2000 and 2000000"),
+        ({"max_document_chars": 100}, "max_document_chars must be between 5000 and 2000000"),
         ({"max_document_chars": 2_100_000}, "max_document_chars must be between"),
     ],
 )

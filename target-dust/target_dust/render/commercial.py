@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from decimal import Decimal
 from typing import Any
 
@@ -9,7 +10,9 @@ from target_dust.render.fit import Section
 from target_dust.render.items import Context, Record, first, heading, item, money
 from target_dust.render.items import tiebreak as _tiebreak
 from target_dust.render.values import epoch_ms, free_text, show, show_day, show_number
+from target_dust.text import cut_utf16, one_line
 
+_CODE_CHARS = 16  # a currency code in the totals; the invoices show it whole
 _PAID = {"paid", "closed", "void", "voided", "cancelled", "canceled", "refunded"}
 
 
@@ -147,12 +150,13 @@ def invoice_summary(records: list[Record], context: Context) -> str | None:
         state = invoice_state(record, context.as_of)
         counts[state] += 1
         amount = invoice_amount(record)
-        if isinstance(amount, int | float) and not isinstance(amount, bool):
-            key = (state, free_text(currency(record)) or "")
-            try:
-                totals[key] = totals.get(key, Decimal(0)) + Decimal(repr(amount))
-            except ArithmeticError:
-                continue
+        if (
+            isinstance(amount, int | float)
+            and not isinstance(amount, bool)
+            and math.isfinite(amount)
+        ):
+            key = (state, cut_utf16(one_line(free_text(currency(record)) or ""), _CODE_CHARS))
+            totals[key] = totals.get(key, Decimal(0)) + Decimal(repr(amount))
     lines = []
     for state in _STATE_RANK:
         sums = [
