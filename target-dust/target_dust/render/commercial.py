@@ -24,10 +24,8 @@ def currency(record: Record) -> Any:
 def license_item(record: Record, context: Context) -> Section:
     """A license: product, revenue with currency, period and renewal."""
     product = free_text(first(record, "product", "name"))
-    period = " to ".join(
-        filter(None, (show_day(record.get("fromDate")), show_day(record.get("toDate"))))
-    )
-    prefix, cut = heading([period or None], product, "License")
+    until = show_day(record.get("toDate"))
+    prefix, cut = heading([f"until {until}" if until else None], product, "License")
     fields = [
         ("Product", product if cut else None),
         ("MRR", money(record.get("mrr"), currency(record))),
