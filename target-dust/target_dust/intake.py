@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from target_dust.render import company_ids
 from target_dust.schema_check import value_shape
 from target_dust.store import primary_key, record_keys
 
@@ -22,10 +23,10 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class StreamLink:
-    """What a stream holds (a render kind, `companies` or `users`) and its company field."""
+    """What a stream holds (a kind of the kinds table) and the fields naming its companies."""
 
     kind: str
-    company_key: str | None
+    company_keys: tuple[str, ...]
 
 
 class Intake:
@@ -62,12 +63,12 @@ class Intake:
         pk = primary_key(record, key_properties)
         if pk is None:
             return f"no value for its key {', '.join(record_keys(key_properties))}"
-        company_id = None
-        if link.company_key:
-            value = record.get(link.company_key)
-            company_id = None if value is None or value == "" else str(value)
         self._store.stage(
-            stream=stream, kind=link.kind, pk=pk, company_id=company_id, record=record
+            stream=stream,
+            kind=link.kind,
+            pk=pk,
+            company_ids=company_ids(record, link.company_keys),
+            record=record,
         )
         self.seen.setdefault(stream, set()).add(pk)
         return None

@@ -18,6 +18,7 @@ from urllib.parse import quote
 from target_dust.dust import DocumentRejectedError
 from target_dust.progress import Progress, Tally, log_summary
 from target_dust.render import ID_PREFIX, SOURCE_TAG, render_company
+from target_dust.store import CUSTOMFIELDS
 from target_dust.termination import POLL_SECONDS
 
 if TYPE_CHECKING:
@@ -186,6 +187,7 @@ class Publisher:
         if not dirty:
             return
         users = self.store.users()
+        custom_fields = self.store.shared_records(CUSTOMFIELDS)
         progress = Progress(self._logger, self._tally, total=len(dirty), verb=self._verb)
         in_flight: dict[Future[None], _Job] = {}
         pool = ThreadPoolExecutor(self._concurrency, thread_name_prefix="dust")
@@ -193,7 +195,7 @@ class Publisher:
             for company_id in dirty:
                 if self._stopping.requested:
                     break
-                job = self._prepare(company_id, users, progress)
+                job = self._prepare(company_id, users, custom_fields, progress)
                 if job is None:
                     continue
                 self.check_store()
@@ -245,7 +247,11 @@ class Publisher:
     # -- one company -----------------------------------------------------------------------
 
     def _prepare(
-        self, company_id: str, users: dict[str, dict[str, Any]], progress: Progress
+        self,
+        company_id: str,
+        users: dict[str, dict[str, Any]],
+        custom_fields: list[dict[str, Any]],
+        progress: Progress,
     ) -> _Job | None:
         records = self.store.company_records(company_id)
         if records.company is None:  # children came first; the company record may follow
@@ -253,7 +259,9 @@ class Publisher:
             return None
         name = str(records.company.get("name") or company_id)
         try:
-            document = render_company(records.company, records.related, users, self._options)
+            document = render_company(
+                records.company, records.related, users, self._options, custom_fields
+            )
             payload_hash = document.payload_hash()
         except Exception as exc:  # one bad record must not stop the other companies
             self._logger.exception("✗ %s (%s): cannot render the document", name, company_id)

@@ -18,15 +18,17 @@ from target_dust.messages import MessageReader
 from target_dust.progress import log_intake_summary
 from target_dust.publish import DryRunDestination, DustDestination, Publisher, StoreLostError
 from target_dust.render import (
+    DEFAULT_LINKS,
     DOCUMENT_ID_MODES,
-    KINDS,
     MAX_DOCUMENT_CHARS,
     MIN_DOCUMENT_CHARS,
+    OPTIONAL_SECTIONS,
+    STREAM_KINDS,
     RenderOptions,
 )
 from target_dust.schema_check import OddValues
 from target_dust.sinks import CompanyRecordSink, IgnoredStreamSink
-from target_dust.store import COMPANIES, USERS, Store, StoreError
+from target_dust.store import SHARED_KINDS, Store, StoreError
 from target_dust.sweep import DeletionRefusedError, Sweep
 from target_dust.termination import MAX_STOP_WAIT_SECONDS, StopRequest, exit_now
 
@@ -36,16 +38,8 @@ if TYPE_CHECKING:
     import click
     from singer_sdk.sinks import Sink
 
-STREAM_KINDS = (COMPANIES, USERS, *KINDS)
-DEFAULT_STREAMS: dict[str, dict[str, str | None]] = {
-    COMPANIES: {"kind": COMPANIES, "company_key": "_id"},
-    USERS: {"kind": USERS, "company_key": None},
-    "conversations": {"kind": "conversations", "company_key": "companyId"},
-    "endusers": {"kind": "endusers", "company_key": "companyId"},
-    "nps": {"kind": "nps", "company_key": "cId"},
-    "projects": {"kind": "projects", "company_key": "companyId"},
-    "assets": {"kind": "assets", "company_key": "companyId"},
-}
+DEFAULT_STREAMS = {name: StreamLink(name, keys) for name, keys in DEFAULT_LINKS.items()}
+"""The tap's streams, each named as its kind, linked as the kinds table says."""
 DEFAULT_STORE_URL = ".target-dust/store.db"
 STOPS = (DustError, StoreError, StoreLostError, InvalidInputLine, DeletionRefusedError)
 """Errors whose message names the cause and the fix: one ERROR line, no traceback."""
@@ -201,10 +195,20 @@ class TargetDust(Target):
             ),
             title="Streams",
             description="Stream name -> {kind, company_key}: what the stream holds (one of "
-            f"{', '.join(STREAM_KINDS)}) and which field names its company. Entries are "
-            "added to the defaults (companies: _id; conversations, endusers, projects, "
-            "assets: companyId; nps: cId; users: none), so streams renamed by stream maps "
-            "can be linked. Other streams are ignored with a warning.",
+            f"{', '.join(STREAM_KINDS)}) and which field names its company (an id, or a list "
+            "of ids). Entries are added to the defaults (each stream named as its kind; "
+            "companies: _id; nps, invoices: cId; issues: companyIds; users, customfields: "
+            "none; the others: companyId), so streams renamed by stream maps can be linked. "
+            "Other streams are ignored with a warning.",
+        ),
+        th.Property(
+            "extra_sections",
+            th.ArrayType(th.StringType(allowed_values=list(OPTIONAL_SECTIONS))),
+            default=[],
+            title="Extra sections",
+            description=f"Sections rendered besides the defaults: any of "
+            f"{', '.join(OPTIONAL_SECTIONS)}. Their streams are kept in the store either way; "
+            "documents show a newly added section as their companies change.",
         ),
     ).to_dict()
 
@@ -248,13 +252,18 @@ class TargetDust(Target):
 
     @cached_property
     def stream_links(self) -> dict[str, StreamLink]:
-        streams = {**DEFAULT_STREAMS, **(self.config.get("streams") or {})}
+        configured = self.config.get("streams") or {}
         links = {
-            name: StreamLink(kind=link["kind"], company_key=link.get("company_key"))
-            for name, link in streams.items()
+            **DEFAULT_STREAMS,
+            **{
+                name: StreamLink(link["kind"], tuple(filter(None, [link.get("company_key")])))
+                for name, link in configured.items()
+            },
         }
         unlinked = sorted(
-            n for n, link in links.items() if link.kind != USERS and not link.company_key
+            n
+            for n, link in links.items()
+            if link.kind not in SHARED_KINDS and not link.company_keys
         )
         if unlinked:
             raise ConfigValidationError(
@@ -270,6 +279,7 @@ class TargetDust(Target):
             max_document_chars=self.config["max_document_chars"],
             document_id_mode=self.config["document_id_mode"],
             source_url_template=self.config.get("source_url_template"),
+            extra_sections=tuple(self.config.get("extra_sections") or ()),
         )
         if self.config.get("dry_run"):
             destination: DustDestination | DryRunDestination = DryRunDestination(
