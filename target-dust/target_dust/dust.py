@@ -30,9 +30,11 @@ CONNECT_TIMEOUT = 15.0
 _DETERMINISTIC_CORE_ERRORS = ("prefixes accrue", "tokenize", "reserved prefix")
 _CONFIG_STATUSES = (HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN, HTTPStatus.NOT_FOUND)
 _NOT_FOUND_SETTINGS = {
-    "workspace_not_found": "workspace_id",
+    "workspace_not_found": "workspace_id (and base_url: EU workspaces answer at "
+    "https://eu.dust.tt)",
     "space_not_found": "space_id",
-    "data_source_not_found": "data_source_id and space_id (the data source's own space)",
+    "data_source_not_found": "data_source_id, and space_id: it must be the data source's own "
+    "space (Dust answers the same for either)",
 }
 
 
@@ -151,6 +153,10 @@ class DustClient:
     def delete(self, document_id: str) -> None:
         """Remove a document; a missing one is fine (Dust's DELETE is idempotent)."""
         self._call("DELETE", self._document_url(document_id))
+
+    def check_access(self) -> None:
+        """One cheap read: a wrong key, workspace, space or data source raises `DustConfigError`."""
+        self._call("GET", self.documents_url, params={"limit": 1})
 
     def list_documents(self) -> Iterator[dict[str, Any]]:
         """Every document of the data source (without text), page by page."""

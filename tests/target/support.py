@@ -133,13 +133,15 @@ def errors(dust: DustSandbox) -> list[Any]:
 TARGET = str(Path(sys.executable).with_name("target-dust"))
 
 
-def run_cli(config: dict[str, Any] | str, tmp_path: Path, text: str) -> subprocess.CompletedProcess:
+def run_cli(
+    config: dict[str, Any] | str, tmp_path: Path, text: str, *args: str
+) -> subprocess.CompletedProcess:
     """Run the installed `target-dust --config FILE` as Meltano does; `config` may be raw text."""
     config_path = tmp_path / "cli-config.json"
     raw = config if isinstance(config, str) else json.dumps(config)
     config_path.write_text(raw, encoding="utf-8")
     return subprocess.run(
-        [TARGET, "--config", str(config_path)],
+        [TARGET, "--config", str(config_path), *args],
         input=text,
         capture_output=True,
         text=True,
