@@ -11,6 +11,8 @@ says which setting to fix).
 from __future__ import annotations
 
 import json
+import threading
+from collections import Counter
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
@@ -25,6 +27,7 @@ if TYPE_CHECKING:
     import logging
     from collections.abc import Iterator
 
+_LIMITER, _RATE_LIMITED = "limiter", "429"
 LIST_PAGE_SIZE = 200
 CONNECT_TIMEOUT = 15.0
 _DETERMINISTIC_CORE_ERRORS = ("prefixes accrue", "tokenize", "reserved prefix")
@@ -113,6 +116,11 @@ class DustClient:
         self._session.mount("https://", adapter)
         # A second of slack: Dust counts arrivals by its own clock, we count departures.
         self._limiter = Limiter(Rate(max_upserts_per_minute, Duration.MINUTE + Duration.SECOND))
+        self._per_minute = max_upserts_per_minute
+        self._waits = Counter[str]()
+        """Requests held back now, by why: our upsert limiter, or Dust's 429 backoff."""
+        self._waits_lock = threading.Lock()
+        self._backing_off = threading.local()
         policy = retry or DEFAULT_RETRY
         on_transient = backoff.on_exception(
             backoff.expo,
@@ -129,11 +137,35 @@ class DustClient:
             factor=policy.rate_limit_base,
             max_value=policy.rate_limit_max,
             logger=logger,
+            on_backoff=self._start_rate_limit_wait,
         )
         self._send = on_rate_limit(on_transient(self._send_once))
 
     def __repr__(self) -> str:
         return f"DustClient({self.documents_url!r})"
+
+    def waiting(self) -> str | None:
+        """What upserts wait on right now, for the progress line; None when nothing waits."""
+        with self._waits_lock:
+            limited, refused = self._waits[_LIMITER], self._waits[_RATE_LIMITED]
+        reasons = []
+        if limited:
+            reasons.append(
+                f"{limited} upserts waiting for max_upserts_per_minute ({self._per_minute})"
+            )
+        if refused:
+            reasons.append(f"{refused} upserts backing off after Dust's 429 (rate limit)")
+        return "; ".join(reasons) or None
+
+    def _count_wait(self, reason: str, change: int) -> None:
+        with self._waits_lock:
+            self._waits[reason] += change
+
+    def _start_rate_limit_wait(self, _details: object) -> None:
+        """A call backs off after a 429; it counts as waiting until it returns (`_call`)."""
+        if not getattr(self._backing_off, "active", False):
+            self._backing_off.active = True
+            self._count_wait(_RATE_LIMITED, 1)
 
     def close(self) -> None:
         self._session.close()
@@ -185,10 +217,18 @@ class DustClient:
                 f"Dust kept failing for {method} {url} after retries: {exc}. If it cannot be "
                 "reached at all, check base_url (https://dust.tt, or https://eu.dust.tt for EU)"
             ) from None
+        finally:
+            if getattr(self._backing_off, "active", False):
+                self._backing_off.active = False
+                self._count_wait(_RATE_LIMITED, -1)
 
     def _send_once(self, method: str, url: str, *, limited: bool, **kwargs: Any) -> dict:
-        if limited:
-            self._limiter.try_acquire("upserts")
+        if limited and not self._limiter.try_acquire("upserts", blocking=False):
+            self._count_wait(_LIMITER, 1)
+            try:
+                self._limiter.try_acquire("upserts")
+            finally:
+                self._count_wait(_LIMITER, -1)
         try:
             response = self._session.request(method, url, timeout=self._timeout, **kwargs)
         except (requests.ConnectionError, requests.Timeout) as exc:

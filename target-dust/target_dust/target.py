@@ -15,6 +15,7 @@ from singer_sdk.target_base import Target
 
 from target_dust.dust import DustClient, DustError
 from target_dust.intake import Intake, StreamLink
+from target_dust.logs import keep_events_on_one_line
 from target_dust.messages import MessageReader
 from target_dust.progress import log_intake_summary
 from target_dust.publish import DryRunDestination, DustDestination, Publisher, StoreLostError
@@ -202,6 +203,7 @@ class TargetDust(Target):
     message_reader_class = MessageReader
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        keep_events_on_one_line()
         super().__init__(*args, **kwargs)
         self.max_parallelism = 1  # one flush at a time: it renders every dirty company
         self.stopping = StopRequest(
@@ -229,6 +231,7 @@ class TargetDust(Target):
     @classmethod
     def invoke(cls, **kwargs: Any) -> None:  # type: ignore[override]
         """Run from the command line; an error a person can act on ends in one ERROR line."""
+        keep_events_on_one_line()
         try:
             super().invoke(**kwargs)
         except STOPS as exc:
