@@ -65,7 +65,7 @@ class TargetDust(Target):
             secret=True,
             title="API key",
             description="Dust workspace API key (sk-...) with write access to the space. "
-            "Required unless dry_run is on, as are the three ids below.",
+            "Required, like workspace_id, space_id and data_source_id, unless dry_run is on.",
         ),
         th.Property(
             "workspace_id",
