@@ -1,9 +1,11 @@
-"""The goals of issue 6, judged on measured numbers, each with the reason behind its verdict."""
+"""The goals of issues 6 and 15, judged on measured numbers, each with why it was met."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from tap_planhat.paging import GROWTH
 
 from bench.cost import full_sync_bound, per_full_minute, whole_minutes
 
@@ -14,6 +16,11 @@ DUST_SHARE_GOAL = 0.9
 TARGET_MEMORY_GOAL_MB = 300.0
 SAME_MEMORY_FACTOR = 1.5
 """"About the same" memory on medium and large: within this factor of each other."""
+NO_CHANGE_BYTES_SHARE = 0.01
+"""A no-change run receives at most this share of a full sync's bytes."""
+FLAT_FACTOR = 1.15
+"""Flat in tenant size: large within this factor of medium (memory, CPU per company)."""
+TAP_MEMORY_GOAL_MB = 150.0
 
 
 @dataclass(frozen=True)
@@ -36,9 +43,44 @@ class Goal:
 def judge(results: list[TenantResult]) -> list[Goal]:
     goals: list[Goal] = []
     for result in results:
-        goals += [_full_sync(result), _no_change(result), _dust_rate(result)]
-    goals.append(_memory(results))
+        goals += [
+            _full_sync(result),
+            _no_change(result),
+            _no_change_bytes(result),
+            _change_bytes(result),
+            _dust_rate(result),
+        ]
+    goals += [
+        _memory(results),
+        _flat(
+            f"Tap peak memory on large within 15% of medium's, and < {TAP_MEMORY_GOAL_MB:.0f} MB",
+            {r.size.name: tap_peak_mb(r) for r in results},
+            "MB",
+            ceiling=TAP_MEMORY_GOAL_MB,
+        ),
+        _flat(
+            "Target peak memory on large within 15% of medium's",
+            {r.size.name: target_peak_mb(r) for r in results},
+            "MB",
+        ),
+        _flat(
+            "Target CPU per company on large within 15% of medium's (target alone)",
+            {r.size.name: target_cpu_ms_per_company(r) for r in results},
+            "ms",
+        ),
+    ]
     return goals
+
+
+def tap_peak_mb(result: TenantResult) -> float:
+    """The tap's highest resident memory over every run on the tenant."""
+    runs = (result.full, result.unchanged, result.changed)
+    return max(result.tap_alone.process.peak_rss_mb, *(r.tap.peak_rss_mb for r in runs))
+
+
+def target_cpu_ms_per_company(result: TenantResult) -> float:
+    """CPU of the target alone (file to a fresh store, no Dust limit) per company."""
+    return 1000 * result.target_alone.process.cpu_seconds / result.counts["companies"]
 
 
 def target_peak_mb(result: TenantResult) -> float:
@@ -71,6 +113,38 @@ def _no_change(result: TenantResult) -> Goal:
         "No-change incremental: ≤ 1 Planhat request per stream, 0 Dust upserts",
         run.planhat.requests <= streams and run.dust.upserts == 0,
         detail,
+    )
+
+
+def _no_change_bytes(result: TenantResult) -> Goal:
+    """A floor of bytes, and at most one request more per stream than a page per order."""
+    full, run = result.full.planhat, result.unchanged.planhat
+    share = run.bytes / full.bytes
+    pages = sum(1 + result.orders.get(stream, 0) for stream in result.counts)
+    allowed = pages + len(result.counts)
+    return Goal(
+        result.size.name,
+        f"No-change incremental: ≤ {NO_CHANGE_BYTES_SHARE:.0%} of a full sync's bytes, "
+        "≤ 1 request per stream and order + 1 per stream",
+        share <= NO_CHANGE_BYTES_SHARE and run.requests <= allowed,
+        f"{run.bytes / 1e6:.2f} MB of {full.bytes / 1e6:.1f} MB ({share:.2%}); "
+        f"{run.requests} requests, allowed {allowed}",
+    )
+
+
+def _change_bytes(result: TenantResult) -> Goal:
+    """Pages grow GROWTH times, so a read receives at most about GROWTH times what changed."""
+    full, run = result.full.planhat, result.changed.planhat
+    changed = sum(result.change.updated.values()) / sum(result.counts.values())
+    allowed = NO_CHANGE_BYTES_SHARE + GROWTH * changed
+    share = run.bytes / full.bytes
+    return Goal(
+        result.size.name,
+        f"1% change incremental: bytes ≤ a full sync's x ({NO_CHANGE_BYTES_SHARE:.0%} "
+        f"+ {GROWTH} x share of records changed)",
+        share <= allowed,
+        f"{run.bytes / 1e6:.2f} MB of {full.bytes / 1e6:.1f} MB ({share:.2%}); "
+        f"{changed:.2%} of records changed, allowed {allowed:.2%}",
     )
 
 
@@ -116,3 +190,14 @@ def _memory(results: list[TenantResult]) -> Goal:
     if not same:
         detail += f"; more than {SAME_MEMORY_FACTOR}x apart"
     return Goal(", ".join(peaks), goal, under and same, detail)
+
+
+def _flat(goal: str, values: dict[str, float], unit: str, *, ceiling: float | None = None) -> Goal:
+    """Large against medium; not judged unless both ran."""
+    detail = ", ".join(f"{name} {value:.1f} {unit}" for name, value in values.items())
+    tenants = ", ".join(values)
+    if "medium" not in values or "large" not in values:
+        return Goal(tenants, goal, None, detail + "; needs both medium and large")
+    ratio = values["large"] / values["medium"]
+    passed = ratio <= FLAT_FACTOR and (ceiling is None or values["large"] < ceiling)
+    return Goal(tenants, goal, passed, f"{detail} (large {ratio:.2f}x medium)")

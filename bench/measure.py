@@ -9,7 +9,13 @@ from typing import TYPE_CHECKING
 
 from bench.cost import per_company_every_page, per_company_first_pages
 from bench.runs import Bench
-from bench.tenants import change_share, children_per_company, listed_counts, undated_counts
+from bench.tenants import (
+    change_share,
+    children_per_company,
+    extra_orders,
+    listed_counts,
+    undated_counts,
+)
 from sandbox.dust import DustSandbox
 from sandbox.planhat import PlanhatSandbox
 
@@ -33,6 +39,8 @@ class TenantResult:
     counts: dict[str, int]
     undated: dict[str, int]
     """Listed records without `updatedAt`, which the tap reads again on incremental runs."""
+    orders: dict[str, int]
+    """Orders read per stream besides newest first, on an incremental run (`extra_orders`)."""
     first_pages: int
     every_page: int
     upserts_per_minute: int
@@ -73,6 +81,7 @@ def measure_tenant(
         seed=seed,
         counts=counts,
         undated=undated_counts(tenant),
+        orders=extra_orders(tenant),
         first_pages=per_company_first_pages(size.companies),
         every_page=per_company_every_page(size.companies, children),
         upserts_per_minute=upserts_per_minute,

@@ -32,6 +32,7 @@ class PlanhatCost:
     requests: int
     bytes: int
     per_stream: dict[str, int]
+    bytes_per_stream: dict[str, int]
     refused: int
     """Answers other than 200 (429s, errors): zero when the run is clean."""
 
@@ -165,13 +166,16 @@ class Bench:
 
 def _planhat_cost(entries: list[LogEntry]) -> PlanhatCost:
     per_stream: dict[str, int] = {}
+    bytes_per_stream: dict[str, int] = {}
     for entry in entries:
         stream = entry.path.strip("/").split("/")[0]
         per_stream[stream] = per_stream.get(stream, 0) + 1
+        bytes_per_stream[stream] = bytes_per_stream.get(stream, 0) + entry.bytes
     return PlanhatCost(
         requests=len(entries),
         bytes=sum(e.bytes for e in entries),
         per_stream=per_stream,
+        bytes_per_stream=bytes_per_stream,
         refused=sum(1 for e in entries if e.status != 200),
     )
 

@@ -65,6 +65,19 @@ def undated_counts(tenant: Tenant) -> dict[str, int]:
     }
 
 
+def extra_orders(tenant: Tenant) -> dict[str, int]:
+    """Per model, the orders the tap reads besides newest first on an incremental run.
+
+    `sort=-_id` where some listed record lacks `updatedAt`, and `sort=-updateDate` where
+    such a record carries `updateDate` (tap_planhat.incremental).
+    """
+    orders = {}
+    for model in MODELS:
+        undated = [r for r in listed(model, tenant[model]) if "updatedAt" not in r]
+        orders[model] = (1 if undated else 0) + any("updateDate" in r for r in undated)
+    return orders
+
+
 def children_per_company(tenant: Tenant) -> dict[str, dict[str, int]]:
     """For each child model, how many listed records each existing company has."""
     companies = {c["_id"] for c in tenant["companies"]}

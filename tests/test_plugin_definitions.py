@@ -91,4 +91,5 @@ def test_definitions_carry_defaults_required_groups_and_known_capabilities(
         assert hub["settings_group_validation"] == [sorted(info["settings"]["required"])]
         assert set(hub["capabilities"]) <= meltano_capabilities(plugin.plugin_type)
         assert "about" in hub["capabilities"]
+        assert "structured-logging" in hub["capabilities"]  # else Meltano shows no log levels
         assert hub["pip_url"] == f"git+{REPOSITORY}.git#subdirectory={plugin.name}"

@@ -3,7 +3,9 @@
 Every stream reads its collection top-level (`GET /<model>`), newest first
 (`sort=-updatedAt`), and stops at the first record older than its bookmark: with no
 server-side date filter (planhat-api.md §5) this is the cheapest complete read. A
-no-change run costs one request per stream whose records all carry `updatedAt`.
+no-change run costs one request per stream whose records all carry `updatedAt`, and a
+stream with a bookmark asks for a small first page that grows up to the model's maximum
+(`tap_planhat.paging`), so a run receives about what changed, not a page at the maximum.
 
 Two things can hide behind an early stop:
 
@@ -46,7 +48,7 @@ from tap_planhat.incremental import (
     is_descending,
     updated_at,
 )
-from tap_planhat.paging import Walk
+from tap_planhat.paging import FIRST_PAGE, Walk
 from tap_planhat.throttle import retry_after
 from tap_planhat.values import RecordReader
 
@@ -88,10 +90,11 @@ logging.getLogger("singer_sdk").addFilter(_CountedElsewhere())
 
 
 class PageToken(NamedTuple):
-    """Where the next page starts, and in which order."""
+    """Where the next page starts, in which order, and how many records to ask for."""
 
     offset: int
     sort: str
+    limit: int
 
 
 class PlanhatAuthError(FatalAPIError):
@@ -147,8 +150,8 @@ class PlanhatStream(RESTStream[PageToken]):
 
     @override
     def get_url_params(self, context: Context | None, next_page_token: PageToken | None) -> dict:
-        token = next_page_token or PageToken(0, NEWEST_FIRST)
-        return {"limit": self.page_size, "offset": token.offset, "sort": token.sort}
+        token = next_page_token or PageToken(0, NEWEST_FIRST, self.page_size)
+        return {"limit": token.limit, "offset": token.offset, "sort": token.sort}
 
     # Reading -----------------------------------------------------------------------------
 
@@ -183,11 +186,16 @@ class PlanhatStream(RESTStream[PageToken]):
         start = self.get_starting_timestamp(context)
         dated = Since(UPDATED_AT, start, frozenset(state.get(IDS_AT_BOOKMARK_STATE_KEY, ())))
         undated = Undated.from_state(state.get(UNDATED_STATE_KEY), start)
-        emitted: dict[str, Any] = {}
+        # With a window start, everything emitted is a change, so remembering what was
+        # emitted (to send a record found by two orders once) grows with the changes only.
+        # A full read emits every record, in one order: its walk alone skips repeats (the
+        # `_id` fallback after an ignored sort may resend what the first order sent).
+        emitted: dict[str, Any] | None = {} if start is not None else None
+        first_page = FIRST_PAGE if state.get("replication_key_value") is not None else None
         with self.get_http_request_counter() as counter:
             counter.with_context(context)
             read = functools.partial(
-                self._scan, context, dated, undated, emitted, counter.increment
+                self._scan, context, dated, undated, emitted, first_page, counter.increment
             )
             try:
                 complete = yield from read(NEWEST_FIRST)
@@ -218,47 +226,67 @@ class PlanhatStream(RESTStream[PageToken]):
         context: Context | None,
         dated: Since,
         undated: Undated,
-        emitted: dict[str, Any],
+        emitted: dict[str, Any] | None,
+        first_page: int | None,
         count_request: Callable[[], None],
         sort: str,
     ) -> Generator[dict[str, Any], None, bool]:
         """Read one order and yield the records the windows want, each version once.
 
         Returns whether the read reached the end of the list. Each order stops where its
-        own bookmark says nothing newer follows; `_id` order (the fallback) reads all.
-        Extra reads look at records without `updatedAt` only: the dated ones are the
-        newest-first read's, whose bookmark must not move past records it has not read.
+        own bookmark says nothing newer follows; `_id` order (the fallback) reads all,
+        at the largest page size. Extra reads look at records without `updatedAt` only:
+        the dated ones are the newest-first read's, whose bookmark must not move past
+        records it has not read. `emitted` (None on a full read) holds the versions
+        emitted by earlier orders of this run.
         """
         field = sort.removeprefix("-")
-        walk = Walk(self.page_size, limit_is_max=self.page_size_is_documented, key=field)
-        judges_dated = sort in (NEWEST_FIRST, BY_ID)
-        notes_creation = sort != NEWEST_UPDATE_DATE
+        walk = Walk(
+            self.page_size,
+            limit_is_max=self.page_size_is_documented,
+            key=field,
+            first=None if sort == BY_ID else first_page,
+        )
         while True:
-            page = self._read_page(context, PageToken(walk.offset, sort))
+            page = self._read_page(context, PageToken(walk.offset, sort, walk.page_size))
             count_request()
             if sort != BY_ID and not is_descending(page, field):
                 raise UnsortedListError(f"Planhat ignored sort={sort}")
             if sort == NEWEST_UPDATE_DATE and walk.offset == 0:
                 undated.saw_update_date_head(page[0] if page else None)
-            if not walk.accept(page):
+            fresh = walk.accept(page)
+            if fresh is None:
                 continue
-            for record in page:
-                if notes_creation:
-                    undated.created.note(record)
-                if updated_at(record) is not None:
-                    if not judges_dated or not dated.wants(record):
-                        continue
-                elif not undated.wants(record):
-                    continue
-                version = (record.get(UPDATED_AT), record.get(UPDATE_DATE))
-                if emitted.get(record.get(ID)) != version:
-                    emitted[record.get(ID)] = version
-                    yield record
+            yield from (r for r in fresh if self._wanted(r, sort, dated, undated, emitted))
             if walk.finished:
                 undated.saw_whole_list()
                 return True
             if self._stops(sort, page, dated, undated):
                 return False
+
+    @staticmethod
+    def _wanted(
+        record: dict[str, Any],
+        sort: str,
+        dated: Since,
+        undated: Undated,
+        emitted: dict[str, Any] | None,
+    ) -> bool:
+        """Whether this order emits the record: inside its window, not sent by another."""
+        if sort != NEWEST_UPDATE_DATE:
+            undated.created.note(record)
+        if updated_at(record) is not None:
+            if sort not in (NEWEST_FIRST, BY_ID) or not dated.wants(record):
+                return False
+        elif not undated.wants(record):
+            return False
+        if emitted is None:
+            return True
+        version = (record.get(UPDATED_AT), record.get(UPDATE_DATE))
+        if emitted.get(record.get(ID)) == version:
+            return False
+        emitted[record.get(ID)] = version
+        return True
 
     @staticmethod
     def _stops(sort: str, page: list[dict[str, Any]], dated: Since, undated: Undated) -> bool:

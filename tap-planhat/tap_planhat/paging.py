@@ -16,10 +16,32 @@ costs `floor((n - p) / (p - 1)) + 2` requests, which stays within `ceil(n / p) +
 (the issue's bound) for any list shorter than p pages (4 million conversations). A
 wider overlap would absorb a few deletions without a step back, but it would cost
 requests on every scan, and deletions during a scan are rare.
+
+Why pages may start small: a read that will stop at its bookmark usually stops on the
+first page, and a page at the model's maximum (2,000 conversations with their bodies)
+would cost most of a no-change run. A walk that expects to stop early starts at
+`FIRST_PAGE` records and grows each page `GROWTH` times up to the maximum, so a run
+reads about what changed: at most `GROWTH` times the records it needed, and
+`ceil(log_GROWTH(max / FIRST_PAGE))` requests more than at the maximum throughout.
+The offset is always the records consumed so far (less the overlap), whatever was
+asked, so growing the page size never skips or repeats a position.
+
+Why the walk forgets: it keeps only the last `WINDOW_PAGES` pages' worth of records
+(`_id` and sort value), so its memory follows the page size, not the list. Anchors are
+only ever looked for near the end of what was read: a shift of s records puts the
+page at the current offset s places from where it should start, and the step backs
+(each at most double the one before, the first one page) first reach read records less
+than s + one page before the last one read. So any shift of up to `WINDOW_PAGES - 1`
+pages finds its anchor inside the window, as before. A bigger one (more than a page of
+records deleted or moved in the moment between two requests) finds none and steps back
+to offset 0, which needs no anchor: the read stays complete and re-reads from the
+start, sending again records it already sent (the same versions; Singer targets upsert
+by key).
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +50,15 @@ OVERLAP = 1
 
 MAX_STEP_BACKS = 50
 """Step backs one walk may take before giving up: the list changes faster than it is read."""
+
+FIRST_PAGE = 50
+"""Records asked for first by a walk expected to stop early (one that has a bookmark)."""
+
+GROWTH = 4
+"""Each accepted page asks for this many times the records of the one before, up to the max."""
+
+WINDOW_PAGES = 2
+"""Pages' worth of the latest records a walk remembers to find anchors in."""
 
 
 class PagingError(RuntimeError):
@@ -38,8 +69,9 @@ class PagingError(RuntimeError):
 class Walk:
     """One pass over a Planhat list in one sort order.
 
-    `limit` is the page size asked for. When `limit_is_max` is true Planhat documents it
-    as the model's maximum, so a shorter page is the last one. Otherwise the maximum is
+    `limit` is the largest page size asked for, and `first` the first one (default: the
+    largest). When `limit_is_max` is true Planhat documents `limit` as the model's
+    maximum, so a page shorter than asked is the last one. Otherwise the maximum is
     unknown and Planhat may cap pages silently (planhat-api.md §2, "Server-side
     capping"): a page is then only known to be the last when it is shorter than an
     earlier page of the same walk, or holds nothing but the overlap.
@@ -49,18 +81,26 @@ class Walk:
     limit_is_max: bool = True
     key: str = "updatedAt"
     """The field the list is sorted by: an anchor must still have the value read before."""
+    first: int | None = None
     offset: int = 0
     finished: bool = False
-    _read: dict[str, Any] = field(default_factory=dict)
+    page_size: int = field(init=False)
+    """The `limit` to ask for at `offset`."""
+    _read: OrderedDict[Any, Any] = field(default_factory=OrderedDict)
     _longest: int = 0
     _step_back: int = 0
     _step_backs: int = 0
 
-    def accept(self, page: list[dict[str, Any]]) -> bool:
-        """Take the page read at `offset` and move on.
+    def __post_init__(self) -> None:
+        self.page_size = min(self.limit, self.first or self.limit)
 
-        Returns False when the page has to be read again from an earlier offset (the
+    def accept(self, page: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
+        """Take the page read at `offset` and move on; return the records new to this walk.
+
+        Returns None when the page has to be read again from an earlier offset (the
         order shifted); the caller then requests the new `offset` and ignores this page.
+        Records the walk read before with the same sort value (the overlap, or records
+        seen again after a step back) are left out of the returned list.
         """
         if self.offset and not self._anchored(page):
             self._step_backs += 1
@@ -71,22 +111,33 @@ class Walk:
                 )
             self._step_back = max(2 * self._step_back, self._longest - OVERLAP, 1)
             self.offset = max(0, self.offset - self._step_back)
-            return False
+            return None
         self._step_back = 0
-        for record in page:
-            self._read[record.get("_id")] = record.get(self.key)
+        fresh = [record for record in page if not self._has_read(record)]
+        self._remember(page)
         size = len(page)
-        last = size <= OVERLAP or size < (self.limit if self.limit_is_max else self._longest)
+        asked = self.page_size
+        last = size <= OVERLAP or size < (asked if self.limit_is_max else self._longest)
         self._longest = max(self._longest, size)
         if last:
             self.finished = True
         else:
             self.offset += size - OVERLAP
-        return True
+            self.page_size = min(self.limit, self.page_size * GROWTH)
+        return fresh
+
+    def _remember(self, page: list[dict[str, Any]]) -> None:
+        """Keep the page's records, forgetting the oldest beyond the window."""
+        for record in page:
+            record_id = record.get("_id")
+            self._read.pop(record_id, None)
+            self._read[record_id] = record.get(self.key)
+        while len(self._read) > WINDOW_PAGES * self.limit:
+            self._read.popitem(last=False)
+
+    def _has_read(self, record: dict[str, Any]) -> bool:
+        record_id = record.get("_id")
+        return record_id in self._read and self._read[record_id] == record.get(self.key)
 
     def _anchored(self, page: list[dict[str, Any]]) -> bool:
-        return any(
-            record.get("_id") in self._read
-            and self._read[record.get("_id")] == record.get(self.key)
-            for record in page
-        )
+        return any(self._has_read(record) for record in page)

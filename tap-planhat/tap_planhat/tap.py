@@ -13,6 +13,7 @@ from singer_sdk import typing as th
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from typing_extensions import override
 
+from tap_planhat.memory import return_freed_pages
 from tap_planhat.startup import (
     SetupError,
     check_settings,
@@ -150,6 +151,11 @@ class TapPlanhat(Tap):
     def throttle(self) -> Throttle:
         """The request quota every stream of this run draws from."""
         return Throttle(self.config["max_requests_per_minute"])
+
+    @override
+    def sync_all(self) -> None:
+        return_freed_pages()
+        super().sync_all()
 
     @override
     def discover_streams(self) -> list:

@@ -43,18 +43,23 @@ _TABLES = (
     "CREATE TABLE IF NOT EXISTS records ("
     " stream TEXT NOT NULL, pk TEXT NOT NULL, kind TEXT NOT NULL, company_id TEXT,"
     " hash TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (stream, pk))",
-    "CREATE INDEX IF NOT EXISTS records_company ON records (company_id)",
+    "DROP INDEX IF EXISTS records_company",  # stores made before records_company_kind
+    "CREATE INDEX IF NOT EXISTS records_company_kind ON records (company_id, kind)",
     "CREATE INDEX IF NOT EXISTS records_kind ON records (kind)",
     "CREATE TABLE IF NOT EXISTS companies ("
     " company_id TEXT PRIMARY KEY, dirty INTEGER NOT NULL DEFAULT 1, document_id TEXT,"
     " payload_hash TEXT, error TEXT)",
     "CREATE INDEX IF NOT EXISTS companies_dirty ON companies (dirty)",
+    "CREATE INDEX IF NOT EXISTS companies_document ON companies (document_id, company_id)",
     "CREATE TABLE IF NOT EXISTS owners ("
     " user_id TEXT NOT NULL, company_id TEXT NOT NULL, PRIMARY KEY (user_id, company_id))",
     "CREATE TABLE IF NOT EXISTS set_aside ("
     " stream TEXT NOT NULL, hash TEXT NOT NULL, key_properties TEXT NOT NULL,"
     " data TEXT NOT NULL, reason TEXT NOT NULL, PRIMARY KEY (stream, hash))",
+    "CREATE INDEX IF NOT EXISTS owners_company ON owners (company_id)",
 )
+"""Tables, and an index for every lookup staging and the flush make, so that neither
+scans a table once per company (which would grow with the square of the companies)."""
 
 
 class StoreError(Exception):

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import math
+import time
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import pytest
-from tap_planhat.paging import Walk
-from tap_planhat.streams import ConversationsStream
+from tap_planhat.paging import FIRST_PAGE, Walk
+from tap_planhat.streams import STREAM_TYPES, ConversationsStream
 
+from sandbox.generator import generate_tenant
 from tests.tap.support import STREAMS, config_for, run_tap
 
 if TYPE_CHECKING:
@@ -28,7 +31,8 @@ def test_full_sync_reads_every_record_once_within_the_budget(planhat):
     requests = server.log.count(method="GET")
     assert requests <= full_sync_budget(server)
     assert all(q["sort"] == ["-updatedAt"] for m in STREAMS for q in server.lists(m))
-    assert {q["limit"][0] for q in server.lists("companies")} == {"5000"}
+    for stream in STREAM_TYPES:  # without a bookmark, every page at the maximum
+        assert {q["limit"][0] for q in server.lists(stream.name)} == {str(stream.page_size)}
 
 
 def test_many_pages_cost_no_more_than_the_bound(planhat, monkeypatch):
@@ -123,7 +127,7 @@ def test_walk_offsets_overlap_by_one_record(pages, expected_offsets):
     walk, offsets = Walk(10), []
     for size in pages:
         offsets.append(walk.offset)
-        assert walk.accept(records[walk.offset : walk.offset + size])
+        assert walk.accept(records[walk.offset : walk.offset + size]) is not None
     assert offsets == expected_offsets
     assert walk.finished
 
@@ -131,10 +135,10 @@ def test_walk_offsets_overlap_by_one_record(pages, expected_offsets):
 def test_walk_with_unknown_maximum_confirms_a_short_first_page():
     records = [{"_id": str(i), "updatedAt": "t"} for i in range(7)]
     walk = Walk(10, limit_is_max=False)
-    assert walk.accept(records)
+    assert walk.accept(records) is not None
     assert not walk.finished
     assert walk.offset == 6
-    assert walk.accept(records[6:])
+    assert walk.accept(records[6:]) is not None
     assert walk.finished
 
 
@@ -143,9 +147,9 @@ def test_walk_steps_back_until_it_finds_a_record_it_read():
     walk = Walk(10)
     walk.accept(records[:10])
     shifted = records[5:]  # five records before the offset were deleted
-    assert not walk.accept(shifted[9:19])
+    assert walk.accept(shifted[9:19]) is None
     assert walk.offset == 0
-    assert walk.accept(shifted[0:10])
+    assert walk.accept(shifted[0:10]) is not None
     assert walk.offset == 9
 
 
@@ -158,5 +162,100 @@ def test_walk_does_not_anchor_on_a_record_whose_sort_value_changed():
     walk.accept(page)
     moved = {**page[9], "updateDate": "2025-02-01"}  # the overlap record, now at the head
 
-    assert not walk.accept([moved, *page[10:]])
+    assert walk.accept([moved, *page[10:]]) is None
     assert walk.offset == 0
+
+
+def let_the_clock_pass(server) -> None:
+    """The emulator's stamps may run a few ms ahead of the clock; a real sync comes later."""
+    newest = max(r["updatedAt"] for m in STREAMS for r in server.records(m) if r.get("updatedAt"))
+    while datetime.now(UTC) <= datetime.fromisoformat(newest):
+        time.sleep(0.001)
+
+
+def test_a_no_change_run_asks_for_small_pages_and_receives_a_sliver_of_a_full_sync(planhat):
+    """Lists of hundreds to thousands, as in a tenant whose lists span pages."""
+    server = planhat(
+        generate_tenant(
+            seed=7,
+            companies=300,
+            conversations=2500,
+            endusers=600,
+            nps=600,
+            projects=300,
+            assets=400,
+            large_company_bytes=0,
+        )
+    )
+    assert min(len(server.records(m)) for m in STREAMS if m != "users") > FIRST_PAGE
+    first = run_tap(config_for(server))
+    full_bytes = server.log.bytes(method="GET")
+    server.log.clear()
+
+    second = run_tap(config_for(server), state=first.state)
+
+    assert second.records() == []
+    assert {q["limit"][0] for m in STREAMS for q in server.lists(m)} == {str(FIRST_PAGE)}
+    assert server.log.bytes(method="GET") < full_bytes / 10
+
+
+def test_pages_grow_four_times_up_to_the_maximum_at_exact_offsets(planhat, monkeypatch):
+    monkeypatch.setattr(ConversationsStream, "page_size", 500)
+    server = planhat(generate_tenant(seed=7, companies=60, large_company_bytes=0))
+    first = run_tap(config_for(server))
+    dated = [r for r in server.records("conversations") if r.get("updatedAt")]
+    changed = {
+        server.update("conversations", r["_id"], {"subject": "x"})["_id"] for r in dated[:300]
+    }
+    let_the_clock_pass(server)
+    server.log.clear()
+
+    second = run_tap(config_for(server), state=first.state)
+
+    assert set(second.ids("conversations")) == changed
+    newest_first = [q for q in server.lists("conversations") if q["sort"] == ["-updatedAt"]]
+    assert [(q["limit"][0], q["offset"][0]) for q in newest_first] == [
+        ("50", "0"),
+        ("200", "49"),  # each offset: the records read so far, less the one-record overlap
+        ("500", "248"),  # 800 would exceed the maximum
+    ]
+
+
+def test_deletions_while_pages_grow_skip_nothing(planhat):
+    server = planhat(generate_tenant(seed=7, companies=60, large_company_bytes=0))
+    first = run_tap(config_for(server))
+    dated = [r for r in server.records("conversations") if r.get("updatedAt")]
+    changed = [
+        server.update("conversations", r["_id"], {"subject": "x"})["_id"] for r in dated[:120]
+    ]
+    let_the_clock_pass(server)
+    deleted = changed[-10:]  # the ten changed first: all on the first page (newest first)
+
+    def delete_after_first_page(request: Request) -> None:
+        if request.path == "/conversations" and request.query.get("offset") == ["49"]:
+            for record_id in deleted:
+                if any(r["_id"] == record_id for r in server.records("conversations")):
+                    server.delete("conversations", record_id)
+
+    server.hook = delete_after_first_page
+    server.log.clear()
+    second = run_tap(config_for(server), state=first.state)
+
+    assert set(changed) - set(deleted) <= set(second.ids("conversations"))
+    assert len(second.ids("conversations")) == len(set(second.ids("conversations")))
+    offsets = [int(q["offset"][0]) for q in server.lists("conversations")]
+    assert offsets[:3] == [0, 49, 0]  # the anchor went missing, so the walk stepped back
+
+
+def test_a_walk_that_lost_every_record_it_remembers_restarts_and_misses_nothing():
+    """More than a page deleted between two requests: no anchor is left in the window."""
+    records = [{"_id": str(i), "updatedAt": "t"} for i in range(100)]
+    walk, current, returned = Walk(10), records, []
+    while not walk.finished:
+        if walk.offset == 27:  # records 0-27 were read; the walk remembers the last 20
+            current = records[:8] + records[28:]
+        fresh = walk.accept(current[walk.offset : walk.offset + walk.page_size])
+        returned += [r["_id"] for r in fresh or []]
+
+    assert {r["_id"] for r in current} <= set(returned)
+    assert set(returned) == {r["_id"] for r in records}

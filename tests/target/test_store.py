@@ -206,3 +206,37 @@ def test_records_without_a_key_value_have_no_primary_key() -> None:
     assert primary_key({"id": 0}, ["id"]) == "[0]"
     for record in ({"a": 1}, {"_id": None}, {"_id": ""}):
         assert primary_key(record, []) is None
+
+
+def test_no_lookup_of_staging_or_the_flush_reads_a_whole_table(tmp_path: Path) -> None:
+    """A scan per company makes a flush grow with the square of the companies."""
+    import sqlite3
+
+    connection = sqlite3.connect(tmp_path / "store.db")
+    store = Store(connection, placeholder="?", description="test store", driver_error=sqlite3.Error)
+    statements: list[str] = []
+    connection.set_trace_callback(statements.append)
+    for company in (ACME, GLOBEX, INITECH):
+        stage_company(store, company)
+    stage(store, "users", {"_id": "u1", "nickName": "Ann"}, None)
+    stage(store, "conversations", {"_id": "v1", "companyId": "c4"})
+    for company_id in store.dirty_companies():
+        store.company_records(company_id)
+        store.last_upsert(company_id)
+        store.other_holder(f"doc-{company_id}", company_id)
+        store.mark_upserted(company_id, f"doc-{company_id}", "hash")
+    store.mark_unchanged("c1")
+    store.mark_failed("c2", "refused")
+    store.users()
+    store.count_dirty()
+    store.count_orphans()
+    connection.set_trace_callback(None)
+
+    lookups = [s for s in statements if s.split()[0] in {"SELECT", "UPDATE", "DELETE"}]
+    plans = {s: [row[3] for row in connection.execute(f"EXPLAIN QUERY PLAN {s}")] for s in lookups}
+    assert len({s.split(" WHERE ")[0] for s in plans}) >= 10  # every kind of lookup was made
+    scans = {s: steps for s, steps in plans.items() if any(x.startswith("SCAN") for x in steps)}
+    assert scans == {}
+    waiting = next(steps for s, steps in plans.items() if "NOT EXISTS" in s)
+    assert any("company_id=? AND kind=?" in step for step in waiting)  # not every company record
+    store.close()
