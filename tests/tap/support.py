@@ -19,7 +19,36 @@ if TYPE_CHECKING:
 
     from sandbox.common import Request
 
-STREAMS = ("assets", "companies", "conversations", "endusers", "nps", "projects", "users")
+STREAMS = (
+    "assets",
+    "churn",
+    "companies",
+    "conversations",
+    "customfields",
+    "endusers",
+    "invoices",
+    "issues",
+    "licenses",
+    "nps",
+    "objectives",
+    "opportunities",
+    "projects",
+    "sales",
+    "tasks",
+    "tickets",
+    "users",
+    "workflows",
+    "workspaces",
+)
+"""Every stream of the tap: the collections of planhat-api.md §3 and §11.3."""
+
+CHANGE_FIELDS = {"invoices": "lastUpdated", "tickets": "updateDate"}
+"""The replication key where it is not `updatedAt` (planhat-api.md §11.1, §4.2)."""
+
+
+def change_field(stream: str) -> str:
+    """The field a stream's records change with, which the tap sorts and filters by."""
+    return CHANGE_FIELDS.get(stream, "updatedAt")
 
 
 def small_tenant(**options: Any) -> dict[str, list[dict[str, Any]]]:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import pytest
-from tap_planhat.incremental import updated_at
+from tap_planhat.incremental import parse_timestamp
 from tap_planhat.streams import ConversationsStream, NpsStream, ProjectsStream
 
 from tests.tap.support import STREAMS, config_for, run_tap, small_tenant
@@ -101,7 +101,9 @@ def test_a_first_run_from_start_date_finds_those_created_since(planhat, paged):
     moments = sorted(created_at(r) for r in undated(server, "projects"))
     moment = moments[len(moments) // 2]  # half the undated projects are older
     expected = {
-        r["_id"] for r in server.records("projects") if (updated_at(r) or created_at(r)) >= moment
+        r["_id"]
+        for r in server.records("projects")
+        if (parse_timestamp(r.get("updatedAt")) or created_at(r)) >= moment
     }
 
     run = run_tap(config_for(server, start_date=moment.isoformat()))
