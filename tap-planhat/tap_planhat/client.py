@@ -263,7 +263,7 @@ class PlanhatStream(RESTStream[PageToken]):
             count_request()
             if sort != BY_ID and not is_descending(page, field):
                 raise UnsortedListError(f"Planhat ignored sort={sort}")
-            if sort == NEWEST_UPDATE_DATE and walk.offset == 0:
+            if self._by_update_date_only(sort) and walk.offset == 0:
                 undated.saw_update_date_head(page[0] if page else None)
             fresh = walk.accept(page)
             if fresh is None:
@@ -284,7 +284,7 @@ class PlanhatStream(RESTStream[PageToken]):
         emitted: dict[str, Any] | None,
     ) -> bool:
         """Whether this order emits the record: inside its window, not sent by another."""
-        if sort != NEWEST_UPDATE_DATE:
+        if not self._by_update_date_only(sort):
             undated.created.note(record)
         if dated.moment(record) is not None:
             if sort not in (self.newest_first, BY_ID) or not dated.wants(record):
@@ -298,6 +298,10 @@ class PlanhatStream(RESTStream[PageToken]):
             return False
         emitted[record.get(ID)] = version
         return True
+
+    def _by_update_date_only(self, sort: str) -> bool:
+        """Whether this is the extra read of records judged by `updateDate` alone."""
+        return sort == NEWEST_UPDATE_DATE != self.newest_first
 
     def _stops(self, sort: str, page: list[dict[str, Any]], dated: Since, undated: Undated) -> bool:
         """Whether the rest of the list in this order is older than its bookmark."""

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import io
 import json
+import time
 from contextlib import redirect_stdout
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -49,6 +51,15 @@ CHANGE_FIELDS = {"invoices": "lastUpdated", "tickets": "updateDate"}
 def change_field(stream: str) -> str:
     """The field a stream's records change with, which the tap sorts and filters by."""
     return CHANGE_FIELDS.get(stream, "updatedAt")
+
+
+def let_the_clock_pass(server: PlanhatSandbox) -> None:
+    """The emulator's stamps may run a few ms ahead of the clock; a real sync comes later."""
+    newest = max(
+        r[change_field(m)] for m in STREAMS for r in server.records(m) if r.get(change_field(m))
+    )
+    while datetime.now(UTC) <= datetime.fromisoformat(newest):
+        time.sleep(0.001)
 
 
 def small_tenant(**options: Any) -> dict[str, list[dict[str, Any]]]:

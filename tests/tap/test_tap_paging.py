@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import math
-import time
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import pytest
@@ -12,7 +10,7 @@ from tap_planhat.paging import FIRST_PAGE, Walk
 from tap_planhat.streams import STREAM_TYPES, ConversationsStream
 
 from sandbox.generator import generate_tenant
-from tests.tap.support import STREAMS, change_field, config_for, run_tap
+from tests.tap.support import STREAMS, change_field, config_for, let_the_clock_pass, run_tap
 
 if TYPE_CHECKING:
     from sandbox.common import Request
@@ -164,13 +162,6 @@ def test_walk_does_not_anchor_on_a_record_whose_sort_value_changed():
 
     assert walk.accept([moved, *page[10:]]) is None
     assert walk.offset == 0
-
-
-def let_the_clock_pass(server) -> None:
-    """The emulator's stamps may run a few ms ahead of the clock; a real sync comes later."""
-    newest = max(r["updatedAt"] for m in STREAMS for r in server.records(m) if r.get("updatedAt"))
-    while datetime.now(UTC) <= datetime.fromisoformat(newest):
-        time.sleep(0.001)
 
 
 def test_a_no_change_run_asks_for_small_pages_and_receives_a_sliver_of_a_full_sync(planhat):
