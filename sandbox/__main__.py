@@ -17,6 +17,7 @@ from pathlib import Path
 
 from sandbox.common import FAULT_KINDS, Faults
 from sandbox.dust import DustSandbox
+from sandbox.dust_tables import ROW_ORDERS, UNKNOWN_ROW_DELETES, TableRules
 from sandbox.generator import (
     MODEL_NAMES,
     PER_COMPANY,
@@ -186,6 +187,57 @@ def parser() -> argparse.ArgumentParser:
     dust.add_argument(
         "--read-only", action="store_true", help="the key lacks write permission (403)"
     )
+
+    tables = cli.add_argument_group("Dust tables")
+    tables.add_argument(
+        "--table-apply-after",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="queued row writes apply once a table had this long without writes (0: at once)",
+    )
+    tables.add_argument(
+        "--table-max-pending",
+        type=int,
+        default=100,
+        metavar="N",
+        help="queued writes a table holds before row upserts get a 429 (0: no limit)",
+    )
+    tables.add_argument(
+        "--table-retry-after", action="store_true", help="add Retry-After to that 429"
+    )
+    tables.add_argument(
+        "--table-max-rows",
+        type=int,
+        default=0,
+        metavar="N",
+        help="rows one upsert may carry, else 400 (default 0: no limit, as none is known)",
+    )
+    tables.add_argument(
+        "--table-max-body-bytes",
+        type=int,
+        default=0,
+        metavar="N",
+        help="body of one row upsert, else 413 (default 0: only --max-body-bytes)",
+    )
+    tables.add_argument(
+        "--no-reslugify-columns",
+        dest="reslugify_columns",
+        action="store_false",
+        help="read column names back as sent (default: q1 comes back as q_1)",
+    )
+    tables.add_argument(
+        "--unknown-row-delete",
+        choices=UNKNOWN_ROW_DELETES,
+        default="500",
+        help="the answer to a DELETE of a row the table does not hold",
+    )
+    tables.add_argument(
+        "--table-row-order",
+        choices=ROW_ORDERS,
+        default="insertion",
+        help="order of row lists (shuffled: anew for each request)",
+    )
     return cli
 
 
@@ -292,6 +344,16 @@ def sandboxes(args: argparse.Namespace) -> tuple[PlanhatSandbox, DustSandbox]:
         chars_per_token=args.chars_per_token,
         validate_before_rate_limit=args.validate_before_rate_limit,
         read_only=args.read_only,
+        tables=TableRules(
+            apply_after_seconds=args.table_apply_after,
+            max_pending_updates=args.table_max_pending,
+            retry_after=args.table_retry_after,
+            max_rows_per_request=args.table_max_rows,
+            max_body_bytes=args.table_max_body_bytes,
+            reslugify_columns=args.reslugify_columns,
+            unknown_row_delete=args.unknown_row_delete,
+            row_order=args.table_row_order,
+        ),
         host=args.host,
         port=args.dust_port,
         latency=args.latency,
@@ -310,6 +372,7 @@ def serve(planhat: PlanhatSandbox, dust: DustSandbox, seed: int, ready_file: Pat
     print(f"  seed {seed}: {sizes}")
     print(f"Dust sandbox:    {dust.url}  (Bearer {dust.api_key})")
     print(f"  documents at {dust.documents_path}")
+    print(f"  tables at {dust.tables_path}")
     if ready_file:
         write_ready_file(ready_file, planhat, dust)
     print("Press Ctrl-C to stop.", flush=True)
@@ -328,6 +391,7 @@ def write_ready_file(path: Path, planhat: PlanhatSandbox, dust: DustSandbox) -> 
         "dust_space_id": dust.space_id,
         "dust_data_source_id": dust.data_source_id,
         "dust_documents_path": dust.documents_path,
+        "dust_tables_path": dust.tables_path,
     }
     partial = path.with_name(path.name + ".partial")
     partial.write_text(json.dumps(ready, indent=2) + "\n", encoding="utf-8")

@@ -24,6 +24,17 @@ from typing import Any
 from urllib.parse import quote, unquote
 
 from sandbox.common import Faults, Reply, Request, SandboxServer, SlidingWindow
+from sandbox.dust_api import (
+    MISSING,
+    DustError,
+    Issues,
+    check_strings,
+    error_reply,
+    is_number,
+    parse_json,
+    reject,
+)
+from sandbox.dust_tables import TableRules, Tables
 
 DUST_API_KEY = "sk-sandbox-dust-key"
 
@@ -34,27 +45,9 @@ DEFAULT_MIME_TYPE = "application/octet-stream"
 
 _ROUTE = re.compile(
     r"^/api/v1/w/(?P<w>[^/]+)/spaces/(?P<s>[^/]+)/data_sources/(?P<ds>[^/]+)"
-    r"/documents(?:/(?P<doc>[^/]+))?$"
+    r"/(?:documents(?:/(?P<doc>[^/]+))?"
+    r"|(?P<tables>tables)(?:/(?P<table>[^/]+)(?P<rows>/rows(?:/(?P<row>[^/]+))?)?)?)$"
 )
-_ESCAPED_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
-_MISSING = object()
-
-
-class DustError(Exception):
-    """A request Dust refuses; `reply` is the error answer it gives (status and envelope)."""
-
-    def __init__(self, reply: Reply) -> None:
-        super().__init__(reply.body)
-        self.reply = reply
-
-
-def _error(status: int, error_type: str, message: str, **extra: Any) -> Reply:
-    """Dust's error envelope (`apiError` in front/logger/withlogging.ts)."""
-    return Reply(status, {"error": {"type": error_type, "message": message, **extra}})
-
-
-def _reject(status: int, error_type: str, message: str, **extra: Any) -> DustError:
-    return DustError(_error(status, error_type, message, **extra))
 
 
 # --- Request body: the zod schema `PostDataSourceDocumentRequestSchema` ------------------
@@ -77,68 +70,18 @@ _BODY_FIELDS: tuple[tuple[str, str, bool], ...] = (
 _SYNC_TYPES = ("batch", "incremental")
 
 
-def _zod_type(value: Any) -> str:
-    """The type name zod prints after `received`."""
-    if value is _MISSING:
-        return "undefined"
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "nan" if isinstance(value, float) and math.isnan(value) else "number"
-    if isinstance(value, str):
-        return "string"
-    return "array" if isinstance(value, list) else "object"
-
-
-class _Issues:
-    """Collects zod issues and renders them the way zod-validation-error does."""
-
-    def __init__(self) -> None:
-        self.messages: list[str] = []
-
-    def add(self, path: tuple[str | int, ...], message: str) -> None:
-        where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
-        self.messages.append(f'{message} at "{where}"' if where else message)
-
-    def expect(self, path: tuple[str | int, ...], expected: str, value: Any) -> None:
-        received = _zod_type(value)
-        self.add(
-            path,
-            "Required" if received == "undefined" else f"Expected {expected}, received {received}",
-        )
-
-    def text(self) -> str:
-        return "Validation error: " + "; ".join(self.messages)
-
-
-def _is_number(value: Any) -> bool:
-    return _zod_type(value) == "number"
-
-
-def _check_strings(value: Any, path: tuple[str | int, ...], issues: _Issues) -> list[str] | None:
-    if not isinstance(value, list):
-        issues.expect(path, "array", value)
-        return None
-    for index, item in enumerate(value):
-        if not isinstance(item, str):
-            issues.expect((*path, index), "string", item)
-    return list(value)
-
-
-def _check_section(value: Any, path: tuple[str | int, ...], issues: _Issues) -> dict | None:
+def _check_section(value: Any, path: tuple[str | int, ...], issues: Issues) -> dict | None:
     """Validate a section tree and rebuild it with only the three schema keys."""
     if not isinstance(value, dict):
         issues.expect(path, "object", value)
         return None
     section: dict[str, Any] = {}
     for key in ("prefix", "content"):
-        item = value.get(key, _MISSING)
+        item = value.get(key, MISSING)
         if item is not None and not isinstance(item, str):
             issues.expect((*path, key), "string", item)
-        section[key] = None if item is _MISSING else item
-    children = value.get("sections", _MISSING)
+        section[key] = None if item is MISSING else item
+    children = value.get("sections", MISSING)
     if not isinstance(children, list):
         issues.expect((*path, "sections"), "array", children)
         return None
@@ -149,7 +92,7 @@ def _check_section(value: Any, path: tuple[str | int, ...], issues: _Issues) -> 
     return section
 
 
-def _check_upsert_context(value: Any, path: tuple[str, ...], issues: _Issues) -> dict | None:
+def _check_upsert_context(value: Any, path: tuple[str, ...], issues: Issues) -> dict | None:
     if not isinstance(value, dict):
         issues.expect(path, "object", value)
         return None
@@ -171,10 +114,10 @@ def validate_body(body: Any) -> dict[str, Any]:
     Raises:
         DustError: the 400 Dust answers, listing every issue.
     """
-    issues = _Issues()
+    issues = Issues()
     if not isinstance(body, dict):
         issues.expect((), "object", body)
-        raise _reject(400, "invalid_request_error", f"Invalid request body: {issues.text()}")
+        raise reject(400, "invalid_request_error", f"Invalid request body: {issues.text()}")
     data: dict[str, Any] = {}
     for key, kind, nullable in _BODY_FIELDS:
         if key not in body:
@@ -183,57 +126,21 @@ def validate_body(body: Any) -> dict[str, Any]:
         data[key] = value
         if value is None and nullable:
             continue
-        if kind == "number" and not _is_number(value):
+        if kind == "number" and not is_number(value):
             issues.expect(path, "number", value)
         elif kind == "boolean" and not isinstance(value, bool):
             issues.expect(path, "boolean", value)
         elif kind == "string" and not isinstance(value, str):
             issues.expect(path, "string", value)
         elif kind == "string[]":
-            data[key] = _check_strings(value, path, issues)
+            data[key] = check_strings(value, path, issues)
         elif kind == "section":
             data[key] = _check_section(value, path, issues)
         elif kind == "upsert_context":
             data[key] = _check_upsert_context(value, path, issues)
     if issues.messages:
-        raise _reject(400, "invalid_request_error", f"Invalid request body: {issues.text()}")
+        raise reject(400, "invalid_request_error", f"Invalid request body: {issues.text()}")
     return data
-
-
-def _reject_constant(name: str) -> float:
-    """JSON.parse knows no NaN or Infinity literals."""
-    raise ValueError(name)
-
-
-def _well_formed(value: Any) -> Any:
-    """Replace lone surrogates (valid in JS strings, not in UTF-8) with U+FFFD."""
-    if isinstance(value, str):
-        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
-    if isinstance(value, list):
-        return [_well_formed(v) for v in value]
-    if isinstance(value, dict):
-        return {_well_formed(k): _well_formed(v) for k, v in value.items()}
-    return value
-
-
-def parse_json(raw: bytes) -> Any:
-    """Decode a body like Next's parser: empty means `{}`.
-
-    Raises:
-        DustError: the 400 for malformed JSON.
-    """
-    if not raw.strip():
-        return {}
-    try:
-        body = json.loads(raw, parse_constant=_reject_constant)
-    except ValueError:
-        raise _reject(
-            400, "invalid_request_error", "Invalid request body: Malformed JSON in request body"
-        ) from None
-    return _well_formed(body) if _ESCAPED_SURROGATE.search(raw) else body
-
-
-# --- Handler helpers ------------------------------------------------------------------
 
 
 def clean_timestamp(value: float | None) -> int | None:
@@ -404,6 +311,7 @@ class DustSandbox(SandboxServer):
         chars_per_token: int = 4,
         validate_before_rate_limit: bool = True,
         read_only: bool = False,
+        tables: TableRules | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
         latency: float = 0.0,
@@ -426,6 +334,7 @@ class DustSandbox(SandboxServer):
         self._upsert_count = 0
         self._lock = threading.Lock()
         self._created = _now_ms()
+        self.tables = Tables(tables or TableRules(), self._check_write)
 
     # --- Python API for tests -----------------------------------------------------------
 
@@ -435,6 +344,18 @@ class DustSandbox(SandboxServer):
             f"/api/v1/w/{self.workspace_id}/spaces/{self.space_id}"
             f"/data_sources/{self.data_source_id}/documents"
         )
+
+    @property
+    def tables_path(self) -> str:
+        return self.documents_path.removesuffix("/documents") + "/tables"
+
+    def query(self, sql: str) -> list[dict[str, Any]]:
+        """SQL over the tables' applied rows, as an agent's Query Tables tool would run it."""
+        return self.tables.query(sql)
+
+    def settle_tables(self) -> None:
+        """Apply queued row writes now, as if every table had been quiet for long enough."""
+        self.tables.settle()
 
     @property
     def upsert_count(self) -> int:
@@ -449,7 +370,12 @@ class DustSandbox(SandboxServer):
         ask afterwards what that run upserted.
         """
         posts = self.log.entries(method="POST")[since:]
-        return [unquote(e.path.rsplit("/", 1)[-1]) for e in posts if e.status == 200]
+        documents = self.documents_path + "/"
+        return [
+            unquote(e.path.rsplit("/", 1)[-1])
+            for e in posts
+            if e.status == 200 and e.path.startswith(documents)
+        ]
 
     def documents(self) -> dict[str, dict]:
         with self._lock:
@@ -480,12 +406,16 @@ class DustSandbox(SandboxServer):
         if kind == "429":
             return self._rate_limited()
         if kind == "500":
-            return _error(
+            return error_reply(
                 500, "internal_server_error", "Unhandled internal server error: injected fault."
             )
         if kind == "502":
-            return _error(502, "service_unavailable", "Bad gateway: the upstream did not answer.")
-        return _error(503, "service_unavailable", "Service is currently unavailable. [maintenance]")
+            return error_reply(
+                502, "service_unavailable", "Bad gateway: the upstream did not answer."
+            )
+        return error_reply(
+            503, "service_unavailable", "Service is currently unavailable. [maintenance]"
+        )
 
     def route(self, request: Request) -> Reply:
         try:
@@ -493,21 +423,25 @@ class DustSandbox(SandboxServer):
         except DustError as refused:
             return refused.reply
         except Exception as exc:  # Dust answers unhandled errors with a 500 too
-            return _error(500, "internal_server_error", f"Unhandled internal server error: {exc!r}")
+            return error_reply(
+                500, "internal_server_error", f"Unhandled internal server error: {exc!r}"
+            )
 
     def _dispatch(self, request: Request) -> Reply:
         match = _ROUTE.match(request.path)
         if match is None:
-            raise _reject(404, "invalid_request_error", "Unknown endpoint.")
+            raise reject(404, "invalid_request_error", "Unknown endpoint.")
         # The body parser runs before any handler, so even before authentication.
         if request.method == "POST" and len(request.body) > self.max_body_bytes:
-            raise _reject(413, "content_too_large", "Request body too large.")
+            raise reject(413, "content_too_large", "Request body too large.")
         self._authenticate(request, unquote(match["w"]))
         if (unquote(match["s"]), unquote(match["ds"])) != (self.space_id, self.data_source_id):
-            raise _reject(
+            raise reject(
                 404, "data_source_not_found", "The data source you requested was not found."
             )
-        if match["doc"] is None:
+        if match["tables"]:
+            handlers = self._table_handlers(match)
+        elif match["doc"] is None:
             handlers = {"GET": self._list}
         else:
             document_id = unquote(match["doc"])
@@ -519,44 +453,76 @@ class DustSandbox(SandboxServer):
         if request.method not in handlers:
             *others, last = handlers
             allowed = f"{', '.join(others)}, or {last}" if others else last
-            raise _reject(
+            raise reject(
                 405,
                 "method_not_supported_error",
                 f"The method passed is not supported, {allowed} is expected.",
             )
         return handlers[request.method](request)
 
+    def _table_handlers(self, match: re.Match) -> dict[str, Any]:
+        """The tables routes of dust-api.md §14.1, by method."""
+        tables = self.tables
+        if match["table"] is None:
+            return {"GET": tables.list_tables, "POST": tables.upsert_table}
+        table_id = unquote(match["table"])
+        if match["rows"] is None:
+            if table_id == "csv":
+                return {"POST": lambda _: self._system_keys_only()}
+            return {
+                "GET": lambda _: tables.get_table(table_id),
+                "DELETE": lambda _: tables.delete_table(table_id),
+            }
+        if match["row"] is None:
+            return {
+                "GET": lambda request: tables.list_rows(request, table_id),
+                "POST": lambda request: tables.upsert_rows(request, table_id),
+            }
+        row_id = unquote(match["row"])
+        return {
+            "GET": lambda _: tables.get_row(table_id, row_id),
+            "DELETE": lambda _: tables.delete_row(table_id, row_id),
+        }
+
+    @staticmethod
+    def _system_keys_only() -> Reply:
+        raise reject(
+            403,
+            "invalid_oauth_token_error",
+            "Only system keys may upsert tables from CSV.",
+        )
+
     def _authenticate(self, request: Request, workspace_id: str) -> None:
         """`withPublicAPIAuthentication` + `getAPIKey`, in their order."""
         scheme, _, token = request.headers.get("authorization", "").strip().partition(" ")
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
-            raise _reject(
+            raise reject(
                 401,
                 "not_authenticated",
                 "The request does not have valid authentication credentials.",
             )
         if not token.startswith("sk-"):
-            raise _reject(
+            raise reject(
                 401, "malformed_authorization_header_error", "Malformed Authorization header"
             )
         if token != self.api_key:
-            raise _reject(
+            raise reject(
                 401, "invalid_api_key_error", "The API key provided is invalid or disabled."
             )
         if workspace_id != self.workspace_id:
-            raise _reject(404, "workspace_not_found", "The workspace was not found.")
+            raise reject(404, "workspace_not_found", "The workspace was not found.")
 
     def _check_write(self) -> None:
         if self.read_only:
-            raise _reject(
+            raise reject(
                 403,
                 "data_source_auth_error",
                 "You are not allowed to update data in this data source.",
             )
 
     def _rate_limited(self) -> Reply:
-        return _error(
+        return error_reply(
             429,
             "rate_limit_error",
             f"You have reached the maximum number of {self.upserts_per_minute} upserts per minute.",
@@ -594,7 +560,7 @@ class DustSandbox(SandboxServer):
         if data.get("source_url"):
             source_url = standardize_url(data["source_url"])
             if source_url is None:
-                raise _reject(
+                raise reject(
                     400,
                     "invalid_request_error",
                     "Invalid request body, `source_url` if provided must be a valid URL.",
@@ -605,7 +571,7 @@ class DustSandbox(SandboxServer):
         elif data.get("section"):
             section = data["section"]
         else:
-            raise _reject(
+            raise reject(
                 400,
                 "invalid_request_error",
                 "Invalid request body, `text` or `section` must be provided.",
@@ -613,7 +579,7 @@ class DustSandbox(SandboxServer):
         text = full_text(section)
         size_mb, length = self.max_document_mb, utf16_length(text)
         if size_mb >= 0 and length > 1024 * 1024 * size_mb:
-            raise _reject(
+            raise reject(
                 403,
                 "data_source_quota_error",
                 f"Data sources document upload size is limited to {_js_number(size_mb)}MB on "
@@ -622,7 +588,7 @@ class DustSandbox(SandboxServer):
             )
         for field in ("parents", "parent_id"):
             if data.get(field) is not None and data[field] != "":  # JS truthiness: [] counts
-                raise _reject(
+                raise reject(
                     400,
                     "invalid_request_error",
                     "Setting a custom hierarchy is not supported yet. "
@@ -630,7 +596,7 @@ class DustSandbox(SandboxServer):
                 )
         title = (data.get("title") or "").strip()
         if len(title) > MAX_TITLE_LENGTH:
-            raise _reject(
+            raise reject(
                 400,
                 "invalid_request_error",
                 f"Invalid title: title too long (max {MAX_TITLE_LENGTH} characters).",
@@ -666,7 +632,7 @@ class DustSandbox(SandboxServer):
                 "prefixes accrue to more than half max_chunk_size"
             )
         if failure:
-            raise _reject(
+            raise reject(
                 500,
                 "internal_server_error",
                 "There was an error upserting the document.",
@@ -707,7 +673,7 @@ class DustSandbox(SandboxServer):
     def _get(self, document_id: str) -> Reply:
         document = self.document(document_id)
         if document is None:
-            return _error(
+            return error_reply(
                 400,
                 "data_source_error",
                 "There was an error retrieving the data source document.",
@@ -731,7 +697,7 @@ class DustSandbox(SandboxServer):
         except ValueError:
             limit = offset = -1
         if limit < 0 or offset < 0:
-            return _error(400, "invalid_request_error", "Invalid `limit` or `offset`.")
+            return error_reply(400, "invalid_request_error", "Invalid `limit` or `offset`.")
         wanted = request.query.get("document_ids")
         with self._lock:
             found = [

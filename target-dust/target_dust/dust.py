@@ -11,6 +11,7 @@ says which setting to fix).
 from __future__ import annotations
 
 import json
+import random
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
@@ -23,11 +24,11 @@ from requests.adapters import HTTPAdapter
 
 if TYPE_CHECKING:
     import logging
-    from collections.abc import Iterator
+    from collections.abc import Generator, Iterator
 
 LIST_PAGE_SIZE = 200
 CONNECT_TIMEOUT = 15.0
-_DETERMINISTIC_CORE_ERRORS = ("prefixes accrue", "tokenize", "reserved prefix")
+_DETERMINISTIC_CORE_ERRORS = ("prefixes accrue", "tokenize", "reserved prefix", "must be unique")
 _CONFIG_STATUSES = (HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN, HTTPStatus.NOT_FOUND)
 _NOT_FOUND_SETTINGS = {
     "workspace_not_found": "workspace_id",
@@ -52,12 +53,20 @@ class DustUnavailableError(DustError):
     """Dust kept failing or could not be reached after every retry."""
 
 
+class NotFoundError(DustError):
+    """Dust has no such table (a 404 about an object, not about the ids in the settings)."""
+
+
 class _RetryableError(DustError):
     """A 5xx or a network failure: worth another try after a pause."""
 
 
 class _RateLimitedError(DustError):
-    """A 429: the workspace's 60-second upsert window is full."""
+    """A 429: the upsert window is full, or a table has too many queued writes."""
+
+    def __init__(self, detail: str, retry_after: float | None) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
@@ -65,8 +74,9 @@ class RetryPolicy:
     """How long to keep trying.
 
     Transient failures back off exponentially from `backoff_base` seconds; a 429 waits
-    from `rate_limit_base` seconds up to `rate_limit_max` (Dust's window is 60 s) and is
-    retried for as long as `rate_limit_max_time`. Tests shrink these.
+    what its Retry-After says, else from `rate_limit_base` seconds up to `rate_limit_max`
+    (Dust's window is 60 s), and is retried for as long as `rate_limit_max_time`. Tests
+    shrink these.
     """
 
     max_tries: int = 6
@@ -97,11 +107,12 @@ class DustClient:
         logger: logging.Logger,
         retry: RetryPolicy | None = None,
     ) -> None:
-        self.documents_url = (
+        self.data_source_url = (
             f"{base_url.rstrip('/')}/api/v1/w/{quote(workspace_id, safe='')}"
             f"/spaces/{quote(space_id, safe='')}"
-            f"/data_sources/{quote(data_source_id, safe='')}/documents"
+            f"/data_sources/{quote(data_source_id, safe='')}"
         )
+        self.documents_url = f"{self.data_source_url}/documents"
         self._timeout = (CONNECT_TIMEOUT, timeout)
         self._session = requests.Session()
         self._session.headers["Authorization"] = f"Bearer {api_key}"
@@ -121,9 +132,10 @@ class DustClient:
             logger=logger,
         )
         on_rate_limit = backoff.on_exception(
-            backoff.expo,
+            _rate_limit_waits,
             _RateLimitedError,
             max_time=policy.rate_limit_max_time,
+            jitter=None,  # the waits carry their own, and a Retry-After is kept as given
             factor=policy.rate_limit_base,
             max_value=policy.rate_limit_max,
             logger=logger,
@@ -163,6 +175,14 @@ class DustClient:
                 return
             offset += len(page)
 
+    def request(self, method: str, path: str, **kwargs: Any) -> dict:
+        """One call to `path` under the data source, with this client's retries and errors.
+
+        Not under the upsert limiter: only document upserts count against Dust's 120 a
+        minute (dust-api.md §14.2). Raises a `DustError` subclass when it cannot be done.
+        """
+        return self._call(method, f"{self.data_source_url}/{path}", **kwargs)
+
     def _document_url(self, document_id: str) -> str:
         return f"{self.documents_url}/{quote(document_id, safe='')}"
 
@@ -195,6 +215,32 @@ class DustClient:
         raise _classify(response)
 
 
+def _rate_limit_waits(
+    *, factor: float, max_value: float
+) -> Generator[float, _RateLimitedError | None, None]:
+    """Waits between 429s: the Retry-After Dust sent, else doubling ones, with jitter.
+
+    Dust's 429s rarely carry a Retry-After (dust-api.md §6.1); without one the wait doubles
+    from `factor` up to `max_value`, each drawn from its upper half.
+    """
+    error = yield 0.0
+    step = factor
+    while True:
+        hinted = error.retry_after if error is not None else None
+        wait = hinted if hinted is not None else random.uniform(step / 2, step)  # noqa: S311
+        if hinted is None:
+            step = min(step * 2, max_value)
+        error = yield wait
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    """Seconds from a Retry-After header; None when absent or not a number of seconds."""
+    try:
+        return max(0.0, float(response.headers["Retry-After"]))
+    except (KeyError, ValueError):
+        return None
+
+
 def _short(exc: Exception) -> str:
     """A one-line reason; requests' messages carry the URL, never the headers."""
     return str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
@@ -218,7 +264,9 @@ def _classify(response: requests.Response) -> DustError:
     if core_message:
         detail += f" ({core_message})"
     if status == HTTPStatus.TOO_MANY_REQUESTS:
-        return _RateLimitedError(detail)
+        return _RateLimitedError(detail, _retry_after(response))
+    if status == HTTPStatus.NOT_FOUND and error_type == "table_not_found":
+        return NotFoundError(detail)
     if status in _CONFIG_STATUSES and error_type != "data_source_quota_error":
         return DustConfigError(_config_advice(status, error_type, detail))
     if status >= HTTPStatus.INTERNAL_SERVER_ERROR or status == HTTPStatus.REQUEST_TIMEOUT:

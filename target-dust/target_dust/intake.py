@@ -37,7 +37,10 @@ class Intake:
         self._store = store
         self._links = links
         self._guard = guard
+        self.seen: dict[str, set[str]] = {}
+        """Stream -> keys of the records this run received: what a complete read re-read."""
         self._retry_set_aside()
+        self.seen.clear()  # records from past runs were not re-read by this one
 
     def receive(self, stream: str, key_properties: Sequence[str], record: Any) -> None:
         """Stage one record of a linked stream, or set it aside saying why it cannot be."""
@@ -66,6 +69,7 @@ class Intake:
         self._store.stage(
             stream=stream, kind=link.kind, pk=pk, company_id=company_id, record=record
         )
+        self.seen.setdefault(stream, set()).add(pk)
         return None
 
     def _retry_set_aside(self) -> None:

@@ -42,6 +42,9 @@ class Destination(Protocol):
     def send(self, document: Document, replaces: str | None) -> None:
         """Deliver one document; `replaces` is an older id of the same company to remove."""
 
+    def delete(self, document_id: str) -> None:
+        """Remove one document; one that is not there is fine."""
+
     def existing_document(self) -> dict[str, Any] | None:
         """Any document of this target already in the data source."""
 
@@ -61,6 +64,9 @@ class DustDestination:
         self.client.upsert(document.document_id, document.payload())
         if replaces:  # upsert first: a crash in between leaves a duplicate, never a gap
             self.client.delete(replaces)
+
+    def delete(self, document_id: str) -> None:
+        self.client.delete(document_id)
 
     def existing_document(self) -> dict[str, Any] | None:
         return next((d for d in self.client.list_documents() if _is_ours(d)), None)
@@ -83,6 +89,12 @@ class DryRunDestination:
         body = json.dumps(document.payload(), ensure_ascii=False, indent=2, sort_keys=True)
         (self.output_dir / f"{stem}.json").write_text(body + "\n", encoding="utf-8")
         (self.output_dir / f"{stem}.md").write_text(document.text(), encoding="utf-8")
+
+    def delete(self, document_id: str) -> None:
+        """Remove the files written for that document."""
+        stem = quote(document_id, safe="-_")
+        for suffix in (".json", ".md"):
+            (self.output_dir / f"{stem}{suffix}").unlink(missing_ok=True)
 
     def existing_document(self) -> dict[str, Any] | None:
         return None
@@ -143,7 +155,33 @@ class Publisher:
         with self._stopping:  # a signal's stop waits until this flush has wound down
             self._flush()
 
+    @property
+    def tally(self) -> Tally:
+        """This run's outcomes so far; a failure is a reason to delete nothing."""
+        return self._tally
+
+    def _delete_gone(self) -> None:
+        """Delete the documents of companies a sweep removed; safe to repeat after a kill.
+
+        The store forgets a company only once Dust has deleted its document. A dry run
+        writes its files only: it lists deletions in the sweep and leaves the store be.
+        """
+        if not self.destination.records_upserts:
+            return
+        for gone in self.store.gone_companies():
+            if gone.document_id is not None:
+                self.check_store()
+                self.destination.delete(gone.document_id)
+                self._tally.deleted += 1
+                self._logger.info(
+                    "✗ deleted document %s: company %s is no longer in Planhat",
+                    gone.document_id,
+                    gone.company_id,
+                )
+            self.store.forget_company(gone.company_id)
+
     def _flush(self) -> None:
+        self._delete_gone()
         dirty = self.store.dirty_companies()
         if not dirty:
             return

@@ -57,6 +57,9 @@ _TABLES = (
     " stream TEXT NOT NULL, hash TEXT NOT NULL, key_properties TEXT NOT NULL,"
     " data TEXT NOT NULL, reason TEXT NOT NULL, PRIMARY KEY (stream, hash))",
     "CREATE INDEX IF NOT EXISTS owners_company ON owners (company_id)",
+    "CREATE TABLE IF NOT EXISTS removals (stream TEXT NOT NULL, pk TEXT NOT NULL,"
+    " PRIMARY KEY (stream, pk))",
+    "CREATE TABLE IF NOT EXISTS gone (company_id TEXT PRIMARY KEY)",
 )
 """Tables, and an index for every lookup staging and the flush make, so that neither
 scans a table once per company (which would grow with the square of the companies)."""
@@ -205,6 +208,29 @@ class SetAsideGroup:
 
 
 @dataclass(frozen=True)
+class GoneDocument:
+    """A company deleted in Planhat, and the document of it Dust may still hold."""
+
+    company_id: str
+    name: str
+    document_id: str | None
+
+
+@dataclass(frozen=True)
+class RemovalPlan:
+    """What the marked removals would do: records per stream, documents to delete."""
+
+    records: dict[str, int]
+    documents: list[GoneDocument]
+    total_documents: int
+    """This target's documents in Dust, as the store knows them."""
+
+    @property
+    def removed(self) -> int:
+        return sum(self.records.values())
+
+
+@dataclass(frozen=True)
 class LastUpsert:
     """The document last accepted by Dust for a company, to skip resending it unchanged."""
 
@@ -242,6 +268,8 @@ class Store:
         """Staged records that changed something, counted since this store was opened."""
         for statement in _TABLES:
             self._execute(statement)
+        self._sweeping = self._has_sweep_rows()
+        """Removals or gone companies are pending: staging a record must withdraw them."""
         version = self._meta("schema_version")
         if version is None:
             self._execute(
@@ -358,6 +386,10 @@ class Store:
         between two statements), the companies are dirty and the record still differs,
         so the tap's resend stages it again instead of finding it unchanged.
         """
+        if self._sweeping:  # a record read again is no longer gone
+            self._execute("DELETE FROM removals WHERE stream = ? AND pk = ?", (stream, pk))
+            if kind == COMPANIES and company_id:
+                self._execute("DELETE FROM gone WHERE company_id = ?", (company_id,))
         data = canonical_json(record)
         digest = _digest(data)
         row = self._execute(
@@ -431,6 +463,111 @@ class Store:
             SetAsideGroup(stream, reason, count, json.loads(example))
             for stream, reason, count, example in rows
         ]
+
+    # -- deletions -------------------------------------------------------------------------
+    # A sweep is three steps, each safe to repeat after a kill: `plan_removals` marks what a
+    # complete read did not re-read, `apply_removals` removes those records in one
+    # transaction (their companies dirty, deleted companies listed in `gone`), and the
+    # flush deletes each gone company's document before `forget_company`.
+
+    def stream_keys(self, stream: str) -> set[str]:
+        rows = self._execute("SELECT pk FROM records WHERE stream = ?", (stream,)).fetchall()
+        return {pk for (pk,) in rows}
+
+    def plan_removals(self, stream: str, keys: Iterable[str]) -> None:
+        """Mark records for removal; committed with the next commit, before any state."""
+        for pk in sorted(keys):
+            self._execute(
+                "INSERT INTO removals (stream, pk) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                (stream, pk),
+            )
+            self._sweeping = True
+
+    def removal_plan(self) -> RemovalPlan:
+        """What applying the marked removals would remove and delete."""
+        rows = self._execute(
+            "SELECT r.stream, r.kind, r.company_id, r.data, c.document_id FROM removals m"
+            " JOIN records r ON r.stream = m.stream AND r.pk = m.pk"
+            " LEFT JOIN companies c ON c.company_id = r.company_id"
+            " ORDER BY r.stream, r.pk"
+        ).fetchall()
+        records: dict[str, int] = {}
+        documents = []
+        for stream, kind, company_id, data, document_id in rows:
+            records[stream] = records.get(stream, 0) + 1
+            if kind == COMPANIES and company_id and document_id:
+                name = str(json.loads(data).get("name") or company_id)
+                documents.append(GoneDocument(company_id, name, document_id))
+        (total,) = self._execute(
+            "SELECT COUNT(*) FROM companies WHERE document_id IS NOT NULL"
+        ).fetchone()
+        return RemovalPlan(records, documents, total)
+
+    def clear_removals(self) -> None:
+        self._execute("DELETE FROM removals")
+        self.commit()
+
+    def apply_removals(self) -> int:
+        """Remove the marked records in one transaction; returns how many were removed."""
+        rows = self._execute(
+            "SELECT r.stream, r.pk, r.kind, r.company_id, r.data FROM removals m"
+            " JOIN records r ON r.stream = m.stream AND r.pk = m.pk"
+        ).fetchall()
+        affected: set[str] = set()
+        gone: set[str] = set()
+        for stream, pk, kind, company_id, data in rows:
+            if kind == COMPANIES and company_id:
+                gone.add(company_id)
+                self._execute("DELETE FROM owners WHERE company_id = ?", (company_id,))
+            elif kind == USERS:
+                owned = self._execute(
+                    "SELECT company_id FROM owners WHERE user_id = ?",
+                    (str(json.loads(data).get("_id")),),
+                ).fetchall()
+                affected.update(company for (company,) in owned)
+            elif company_id:
+                affected.add(company_id)
+            self._execute("DELETE FROM records WHERE stream = ? AND pk = ?", (stream, pk))
+        for company_id in sorted(gone):
+            self._execute(
+                "INSERT INTO gone (company_id) VALUES (?) ON CONFLICT DO NOTHING", (company_id,)
+            )
+        for company_id in sorted(affected - gone):
+            self._execute(
+                "INSERT INTO companies (company_id, dirty) VALUES (?, 1)"
+                " ON CONFLICT (company_id) DO UPDATE SET dirty = 1",
+                (company_id,),
+            )
+        self._execute("DELETE FROM removals")
+        self.changes += len(rows)
+        self.commit()
+        return len(rows)
+
+    def gone_companies(self) -> list[GoneDocument]:
+        """Companies removed by a sweep whose document may still be in Dust."""
+        rows = self._execute(
+            "SELECT g.company_id, c.document_id FROM gone g"
+            " LEFT JOIN companies c ON c.company_id = g.company_id ORDER BY g.company_id"
+        ).fetchall()
+        return [
+            GoneDocument(company_id, company_id, document_id) for company_id, document_id in rows
+        ]
+
+    def forget_company(self, company_id: str) -> None:
+        """Its document is deleted: should the company come back, it is upserted anew."""
+        self._execute(
+            "UPDATE companies SET dirty = 0, document_id = NULL, payload_hash = NULL,"
+            " error = NULL WHERE company_id = ?",
+            (company_id,),
+        )
+        self._execute("DELETE FROM gone WHERE company_id = ?", (company_id,))
+        self.commit()
+
+    def _has_sweep_rows(self) -> bool:
+        return any(
+            self._execute(f"SELECT 1 FROM {table} LIMIT 1").fetchone()  # noqa: S608 - constant
+            for table in ("removals", "gone")
+        )
 
     # -- reading ---------------------------------------------------------------------------
 

@@ -27,6 +27,7 @@ from target_dust.render import (
 from target_dust.schema_check import OddValues
 from target_dust.sinks import CompanyRecordSink, IgnoredStreamSink
 from target_dust.store import COMPANIES, USERS, Store, StoreError
+from target_dust.sweep import DeletionRefusedError, Sweep
 from target_dust.termination import MAX_STOP_WAIT_SECONDS, StopRequest, exit_now
 
 if TYPE_CHECKING:
@@ -46,7 +47,7 @@ DEFAULT_STREAMS: dict[str, dict[str, str | None]] = {
     "assets": {"kind": "assets", "company_key": "companyId"},
 }
 DEFAULT_STORE_URL = ".target-dust/store.db"
-STOPS = (DustError, StoreError, StoreLostError, InvalidInputLine)
+STOPS = (DustError, StoreError, StoreLostError, InvalidInputLine, DeletionRefusedError)
 """Errors whose message names the cause and the fix: one ERROR line, no traceback."""
 
 
@@ -152,6 +153,16 @@ class TargetDust(Target):
             title="Source URL template",
             description="Link from each document back to Planhat, with {field} placeholders "
             "filled from the company record, e.g. https://app.planhat.com/profile/{_id}.",
+        ),
+        th.Property(
+            "max_delete_share",
+            th.NumberType(minimum=0, maximum=1),
+            default=0.1,
+            title="Maximum share of documents deleted",
+            description="A complete read (the tap's ACTIVATE_VERSION) removes what Planhat "
+            "no longer lists and deletes the documents of deleted companies. A run that would "
+            "delete more than this share of the target's documents deletes nothing and exits "
+            "non-zero; raise it for one run to allow a large deletion.",
         ),
         th.Property(
             "dry_run",
@@ -296,6 +307,22 @@ class TargetDust(Target):
             guard=self.publisher.check_store,
         )
 
+    @cached_property
+    def sweep(self) -> Sweep:
+        return Sweep(
+            store=self.publisher.store,
+            seen=self.intake.seen,
+            tally=self.publisher.tally,
+            max_delete_share=self.config["max_delete_share"],
+            dry_run=bool(self.config.get("dry_run")),
+            logger=self.logger,
+        )
+
+    def _process_activate_version_message(self, message_dict: dict) -> None:
+        """The SDK's handler, without its warning about `_sdc_` columns this target never has."""
+        for stream_map in self.mapper.stream_maps[message_dict["stream"]]:
+            self.get_sink(stream_map.stream_alias).activate_version(message_dict["version"])
+
     def _process_record_message(self, message_dict: dict) -> None:
         """A RECORD whose `record` is not an object would stop the SDK: set it aside."""
         record = message_dict.get("record")
@@ -320,9 +347,13 @@ class TargetDust(Target):
         """Flush even when no record came, so documents left pending by a past run are retried."""
         _ = self.intake  # records set aside by past runs are retried even by an empty run
         self.publisher.flush()
+        self.sweep.apply()  # deletions come after every upsert of the run has succeeded
+        self.publisher.flush()
         super().process_endofpipe()
         self._ending = True  # a signal from here on changes nothing: the run is ending
         self._summarise()
+        if self.sweep.refusal:
+            raise DeletionRefusedError(self.sweep.refusal)
 
     def _summarise(self) -> int:
         """The run's closing lines; returns the companies left pending."""

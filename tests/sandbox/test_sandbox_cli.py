@@ -15,6 +15,7 @@ import requests
 
 from sandbox.__main__ import parser, sandboxes
 from sandbox.dust import DUST_API_KEY
+from sandbox.dust_tables import TableRules
 from sandbox.generator import WITHOUT_UPDATED_AT, generate_tenant, stamps
 from sandbox.planhat import PLANHAT_TOKEN
 
@@ -134,6 +135,8 @@ def test_the_seed_and_size_options_choose_the_tenant() -> None:
         ("--value-shapes=blank=0.1", "value_shapes: unknown shape 'blank'"),
         ("--hostile-values=2", "hostile_share must be a share between 0 and 1"),
         ("--hostile-values=lots", "invalid float value: 'lots'"),
+        ("--unknown-row-delete=404", "invalid choice: '404'"),
+        ("--table-row-order=random", "invalid choice: 'random'"),
     ],
 )
 def test_bad_options_are_refused_with_a_clear_message(option: str, complaint: str) -> None:
@@ -176,6 +179,14 @@ def test_every_switch_reaches_the_emulators() -> None:
             "--chars-per-token=3",
             "--rate-limit-first",
             "--read-only",
+            "--table-apply-after=0.5",
+            "--table-max-pending=3",
+            "--table-retry-after",
+            "--table-max-rows=50",
+            "--table-max-body-bytes=2000",
+            "--no-reslugify-columns",
+            "--unknown-row-delete=ok",
+            "--table-row-order=shuffled",
         ]
     )
     planhat, dust = sandboxes(args)
@@ -212,6 +223,16 @@ def test_every_switch_reaches_the_emulators() -> None:
     assert (dust.max_document_mb, dust.max_body_bytes) == (0.5, 1000)
     assert (dust.prefix_token_budget, dust.chars_per_token) == (10, 3)
     assert (dust.validate_before_rate_limit, dust.read_only) == (False, True)
+    assert dust.tables.rules == TableRules(
+        apply_after_seconds=0.5,
+        max_pending_updates=3,
+        retry_after=True,
+        max_rows_per_request=50,
+        max_body_bytes=2000,
+        reslugify_columns=False,
+        unknown_row_delete="ok",
+        row_order="shuffled",
+    )
 
 
 def test_the_defaults_follow_the_contract() -> None:
@@ -233,6 +254,7 @@ def test_the_defaults_follow_the_contract() -> None:
     assert planhat.undated_writes == frozenset()
     assert (dust.upserts_per_minute, dust.max_document_mb) == (120, 2.0)
     assert (dust.validate_before_rate_limit, dust.read_only) == (True, False)
+    assert dust.tables.rules == TableRules()
 
 
 def test_hostile_values_are_served_as_generated() -> None:
@@ -261,6 +283,11 @@ def test_the_ready_file_says_where_both_listen_once_they_do(tmp_path: Path) -> N
             headers={"Authorization": f"Bearer {DUST_API_KEY}"},
             timeout=5,
         )
+        tables = requests.get(
+            where["dust_url"] + where["dust_tables_path"],
+            headers={"Authorization": f"Bearer {DUST_API_KEY}"},
+            timeout=5,
+        )
     finally:
         process.terminate()
         process.communicate(timeout=10)
@@ -270,6 +297,7 @@ def test_the_ready_file_says_where_both_listen_once_they_do(tmp_path: Path) -> N
     assert [c["_id"] for c in listed] == inserted  # sort was ignored
     assert inserted != sorted(inserted, reverse=True)
     assert documents.status_code == 200
+    assert tables.json() == {"tables": []}
     assert where["planhat_url"] in banner
     assert where["dust_url"] in banner
     assert PLANHAT_TOKEN not in ready.read_text()
