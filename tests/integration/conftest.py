@@ -21,7 +21,28 @@ if TYPE_CHECKING:
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-STREAMS = ("assets", "companies", "conversations", "endusers", "nps", "projects", "users")
+STREAMS = (
+    "assets",
+    "churn",
+    "companies",
+    "conversations",
+    "customfields",
+    "endusers",
+    "invoices",
+    "issues",
+    "licenses",
+    "nps",
+    "objectives",
+    "opportunities",
+    "projects",
+    "sales",
+    "tasks",
+    "tickets",
+    "users",
+    "workflows",
+    "workspaces",
+)
+"""Every stream of the tap: the collections of planhat-api.md §3 and §11.3."""
 
 
 @dataclass
