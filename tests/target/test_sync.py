@@ -14,7 +14,14 @@ from target_dust.target import TargetDust
 from sandbox.common import Faults
 from sandbox.dust import DustSandbox, utf16_length
 from sandbox.generator import generate_tenant
-from tests.target.support import content, dust_config, errors, run_target, singer_lines
+from tests.target.support import (
+    STREAM_ORDER,
+    content,
+    dust_config,
+    errors,
+    run_target,
+    singer_lines,
+)
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -149,7 +156,7 @@ def test_renamed_streams_are_linked_by_setting_and_unknown_ones_ignored(
 ) -> None:
     renamed = {("planhat_" + k if k == "conversations" else k): v for k, v in tenant.items()}
     renamed["meetings"] = [{"_id": "t1", "companyId": tenant["companies"][0]["_id"]}] * 3
-    streams = ["meetings", *sorted(renamed)]
+    streams = ["meetings", *(("planhat_" + s if s == "conversations" else s) for s in STREAM_ORDER)]
     config = dust_config(
         dust,
         tmp_path,
