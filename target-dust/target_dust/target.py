@@ -13,6 +13,7 @@ from singer_sdk.singerlib.exceptions import InvalidInputLine
 from singer_sdk.target_base import Target
 
 from target_dust.dust import DustClient, DustError
+from target_dust.dust_tables import DustTables
 from target_dust.intake import Intake, StreamLink
 from target_dust.messages import MessageReader
 from target_dust.progress import log_intake_summary
@@ -27,6 +28,7 @@ from target_dust.render import (
 from target_dust.schema_check import OddValues
 from target_dust.sinks import CompanyRecordSink, IgnoredStreamSink
 from target_dust.store import COMPANIES, USERS, Store, StoreError
+from target_dust.tables import DEFAULT_TABLES, TABLES, CsvRows, DustRows, RowDestination, TableSync
 from target_dust.termination import MAX_STOP_WAIT_SECONDS, StopRequest, exit_now
 
 if TYPE_CHECKING:
@@ -179,6 +181,17 @@ class TargetDust(Target):
             "such a run stops rather than replace complete documents with partial ones.",
         ),
         th.Property(
+            "tables",
+            th.ArrayType(th.StringType(allowed_values=list(TABLES))),
+            default=list(DEFAULT_TABLES),
+            title="Dust tables",
+            description="Tables kept beside the documents for questions over the whole "
+            "book in SQL (an agent's Query Tables tool): companies (planhat_companies, one row "
+            "per company with health, revenue, renewal, latest NPS and open work) and licenses "
+            "(planhat_licenses). [] keeps none. Dry runs write them as CSV files to "
+            "output_dir.",
+        ),
+        th.Property(
             "streams",
             th.ObjectType(
                 additional_properties=th.ObjectType(
@@ -260,24 +273,39 @@ class TargetDust(Target):
             document_id_mode=self.config["document_id_mode"],
             source_url_template=self.config.get("source_url_template"),
         )
+        rows: RowDestination
         if self.config.get("dry_run"):
             destination: DustDestination | DryRunDestination = DryRunDestination(
                 self.config["output_dir"]
             )
+            rows = CsvRows(self.config["output_dir"])
         else:
-            destination = DustDestination(
-                DustClient(
-                    base_url=self.config["base_url"],
-                    api_key=self.config["api_key"],
-                    workspace_id=self.config["workspace_id"],
-                    space_id=self.config["space_id"],
-                    data_source_id=self.config["data_source_id"],
-                    max_upserts_per_minute=self.config["max_upserts_per_minute"],
-                    concurrency=self.config["concurrency"],
-                    timeout=self.config["request_timeout"],
-                    logger=self.logger,
-                )
+            client = DustClient(
+                base_url=self.config["base_url"],
+                api_key=self.config["api_key"],
+                workspace_id=self.config["workspace_id"],
+                space_id=self.config["space_id"],
+                data_source_id=self.config["data_source_id"],
+                max_upserts_per_minute=self.config["max_upserts_per_minute"],
+                concurrency=self.config["concurrency"],
+                timeout=self.config["request_timeout"],
+                logger=self.logger,
             )
+            destination = DustDestination(client)
+            rows = DustRows(DustTables(client, logger=self.logger))
+        specs = [TABLES[key] for key in dict.fromkeys(self.config.get("tables") or ())]
+
+        def tables(publisher: Publisher) -> TableSync:
+            return TableSync(
+                store=publisher.store,
+                destination=rows,
+                specs=specs,
+                url_template=options.source_url_template,
+                stopping=self.stopping,
+                check_store=publisher.check_store,
+                logger=self.logger,
+            )
+
         return Publisher(
             store=Store.open(self.config["store_url"], guard=self.stopping),
             destination=destination,
@@ -286,6 +314,7 @@ class TargetDust(Target):
             rebuild_store=self.config["rebuild_store"],
             stopping=self.stopping,
             logger=self.logger,
+            tables=tables if specs else None,
         )
 
     @cached_property
