@@ -49,6 +49,11 @@ class TableTally:
     rejected: int = 0
 
 
+def sync_day() -> date:
+    """The day `days_to_renewal` counts from: today in UTC."""
+    return datetime.now(UTC).date()
+
+
 class TableSync:
     """Keeps the enabled tables equal to the rows the store's records give."""
 
@@ -62,7 +67,7 @@ class TableSync:
         stopping: StopRequest,
         check_store: Callable[[], None],
         logger: logging.Logger,
-        today: Callable[[], date] = lambda: datetime.now(UTC).date(),
+        today: Callable[[], date] | None = None,
     ) -> None:
         self._store = store
         self._destination = destination
@@ -71,7 +76,7 @@ class TableSync:
         self._stopping = stopping
         self._check_store = check_store
         self._logger = logger
-        self._today = today
+        self._today = today or sync_day
         self.tally = {spec.name: TableTally() for spec in self._specs}
         self._prepared = False
         self._last_write: float | None = None
