@@ -138,6 +138,8 @@ class PlanhatSandbox(SandboxServer):
         self._ids = itertools.count(1)
         self._last_stamp = datetime.min.replace(tzinfo=UTC)
         self._version = 0  # bumped by every mutation; keys the sorted-listing cache
+        self.trash: dict[tuple[str, str], dict[str, Any]] = {}
+        """Deleted records by (model, `_id`): Planhat keeps them 7 days, restorable."""
         self._sorted: dict[tuple[str, str], tuple[int, int, list[dict[str, Any]]]] = {}
 
     # The mutation API tests use to change data between syncs ---------------------------
@@ -200,15 +202,31 @@ class PlanhatSandbox(SandboxServer):
             return copy.deepcopy(record)
 
     def delete(self, model: str, record_id: str) -> None:
-        """Remove a record; KeyError when there is none."""
+        """Move a record to the trash bin (gone from lists, 404 by id); KeyError when none."""
         self._pop(model, record_id)
+
+    def restore(self, model: str, record_id: str, *, touch: bool = False) -> dict[str, Any]:
+        """Bring a record back from the trash bin with its `_id` (planhat-api.md §11.2).
+
+        Whether a restore stamps `updatedAt` is not documented: `touch` chooses. Without
+        it the record returns as it was deleted, so only a full read finds it again.
+        """
+        with self._lock:
+            table = self._table(model)
+            record = self.trash.pop((model, record_id))
+            if touch:
+                record["updatedAt"] = iso(self._stamp())
+            table.append(record)
+            self._version += 1
+            return copy.deepcopy(record)
 
     def _pop(self, model: str, record_id: str) -> dict[str, Any]:
         with self._lock:
             table = self._table(model)
             record = table.pop(self._position(table, model, record_id))
+            self.trash[model, record_id] = record
             self._version += 1
-            return record
+            return copy.deepcopy(record)
 
     def _table(self, model: str) -> list[dict[str, Any]]:
         if model not in MODELS:

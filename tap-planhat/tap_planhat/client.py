@@ -39,6 +39,11 @@ from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.streams.rest import PageContext
 from typing_extensions import override
 
+from tap_planhat.full_read import (
+    INCREMENTAL_STATE_KEYS,
+    LAST_COMPLETE_READ_STATE_KEY,
+    FullRead,
+)
 from tap_planhat.incremental import (
     ID,
     UPDATE_DATE,
@@ -132,6 +137,7 @@ class PlanhatStream(RESTStream[PageToken]):
         self._declared = frozenset(self.schema["properties"])
         self._reported: set[str] = set()
         self._values = RecordReader(self.schema)
+        self._full_read: FullRead | None = None
 
     @override
     @property
@@ -162,23 +168,63 @@ class PlanhatStream(RESTStream[PageToken]):
         A 403 after some records would leave the stream half read; it stays fatal so
         the bookmark does not move past records that were never read. Whatever happens,
         the stream ends by reporting the values it had to convert or could not read.
+        A complete read (`tap_planhat.full_read`) that reached the end says so.
         """
-        if self.get_starting_replication_key_value(context) is None:
-            self.logger.info(
-                "Stream '%s': no bookmark in the state and no `start_date`: reading it in full",
-                self.name,
-            )
-        emitted = False
+        state = self.get_context_state(context)
+        self._full_read = FullRead.plan(
+            state, interval_hours=self.config["full_read_interval_hours"]
+        )
+        incremental_state: dict[str, Any] = {}
+        if self._full_read is not None:
+            incremental_state = self._start_full_read(state, self._full_read)
+        emitted = complete = False
         try:
             for record in super().get_records(context):
                 emitted = True
                 yield record
+            complete = True
         except PlanhatPermissionError as error:
             if emitted:
                 raise
             self.logger.warning("Skipping stream '%s': %s", self.name, error)
+            state.update(incremental_state)  # nothing was read: the next run resumes as before
         finally:
             self._values.report.log(self.logger, self.name)
+        if complete and self._full_read is not None:
+            self._finish_full_read(state, self._full_read)
+
+    def _start_full_read(self, state: dict[str, Any], full_read: FullRead) -> dict[str, Any]:
+        """Read as a first sync would, every RECORD carrying the read's version.
+
+        Returns the incremental state set aside for the read.
+        """
+        self.logger.info(
+            "Stream '%s': reading it in full (%s)%s; it ends with ACTIVATE_VERSION %d",
+            self.name,
+            full_read.reason,
+            " since `start_date`" if self.config.get("start_date") else "",
+            full_read.version,
+        )
+        self._stream_version = full_read.version
+        return {key: state.pop(key) for key in INCREMENTAL_STATE_KEYS if key in state}
+
+    def _finish_full_read(self, state: dict[str, Any], full_read: FullRead) -> None:
+        """ACTIVATE_VERSION after the last RECORD, not before the first as the SDK does.
+
+        Emitted first (the SDK's FULL_TABLE way), it would have targets drop every row
+        and rely on the re-read to bring them back: a read that dies half-way would
+        leave them with the rows read so far. Emitted here, only a complete listing
+        removes anything; a read that raised or was killed never gets here.
+        """
+        self._write_activate_version_message(full_read.version)
+        state[LAST_COMPLETE_READ_STATE_KEY] = full_read.to_state()
+
+    @override
+    def get_starting_replication_key_value(self, context: Context | None) -> Any | None:
+        """A full read starts where a first sync would: at `start_date`, else the beginning."""
+        if self._full_read is not None:
+            return self.config.get("start_date")
+        return super().get_starting_replication_key_value(context)
 
     @override
     def request_records(self, context: Context | None) -> Iterable[dict[str, Any]]:

@@ -68,6 +68,18 @@ class TapPlanhat(Tap):
             ),
         ),
         th.Property(
+            "full_read_interval_hours",
+            th.NumberType(minimum=0),
+            default=24,
+            title="Full read interval (hours)",
+            description=(
+                "Read a stream in full, instead of only what changed, when its last "
+                "complete read is older than this; a complete read ends with "
+                "ACTIVATE_VERSION, so targets drop what was deleted in Planhat. It costs "
+                "a first sync's requests. 0: only when the state has no bookmark."
+            ),
+        ),
+        th.Property(
             "max_requests_per_minute",
             th.IntegerType(minimum=1),
             default=200,

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from target_dust.render import company_ids
 from target_dust.schema_check import value_shape
 from target_dust.store import primary_key, record_keys
 
@@ -22,10 +23,10 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class StreamLink:
-    """What a stream holds (a render kind, `companies` or `users`) and its company field."""
+    """What a stream holds (a kind of the kinds table) and the fields naming its companies."""
 
     kind: str
-    company_key: str | None
+    company_keys: tuple[str, ...]
 
 
 class Intake:
@@ -37,7 +38,10 @@ class Intake:
         self._store = store
         self._links = links
         self._guard = guard
+        self.seen: dict[str, set[str]] = {}
+        """Stream -> keys of the records this run received: what a complete read re-read."""
         self._retry_set_aside()
+        self.seen.clear()  # records from past runs were not re-read by this one
 
     def receive(self, stream: str, key_properties: Sequence[str], record: Any) -> None:
         """Stage one record of a linked stream, or set it aside saying why it cannot be."""
@@ -59,13 +63,14 @@ class Intake:
         pk = primary_key(record, key_properties)
         if pk is None:
             return f"no value for its key {', '.join(record_keys(key_properties))}"
-        company_id = None
-        if link.company_key:
-            value = record.get(link.company_key)
-            company_id = None if value is None or value == "" else str(value)
         self._store.stage(
-            stream=stream, kind=link.kind, pk=pk, company_id=company_id, record=record
+            stream=stream,
+            kind=link.kind,
+            pk=pk,
+            company_ids=company_ids(record, link.company_keys),
+            record=record,
         )
+        self.seen.setdefault(stream, set()).add(pk)
         return None
 
     def _retry_set_aside(self) -> None:

@@ -29,6 +29,10 @@ class Tally:
     upserted: int = 0
     unchanged: int = 0
     failed: int = 0
+    deleted: int = 0
+    """Documents deleted because their company is no longer in Planhat."""
+    removed: int = 0
+    """Records removed from the store because a complete read did not list them."""
 
 
 class Progress:
@@ -110,13 +114,16 @@ def log_summary(
     company): kept, and rendered once their company comes, but nothing to fix.
     """
     logger.info(
-        "Dust sync summary: %d %s, %d unchanged, %d failed, %d pending, %d orphans",
+        "Dust sync summary: %d %s, %d unchanged, %d failed, %d pending, %d orphans, "
+        "%d deleted (%d records no longer in Planhat removed)",
         tally.upserted,
         verb,
         tally.unchanged,
         tally.failed,
         pending,
         orphans,
+        tally.deleted,
+        tally.removed,
     )
 
 

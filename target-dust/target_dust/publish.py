@@ -18,7 +18,7 @@ from urllib.parse import quote
 from target_dust.dust import DocumentRejectedError, DustError
 from target_dust.progress import Progress, Tally, log_summary
 from target_dust.render import ID_PREFIX, SOURCE_TAG, render_company
-from target_dust.store import REBUILD_HINT
+from target_dust.store import CUSTOMFIELDS, REBUILD_HINT
 from target_dust.termination import POLL_SECONDS
 
 if TYPE_CHECKING:
@@ -45,6 +45,9 @@ class Destination(Protocol):
     def send(self, document: Document, replaces: str | None) -> None:
         """Deliver one document; `replaces` is an older id of the same company to remove."""
 
+    def delete(self, document_id: str) -> None:
+        """Remove one document; one that is not there is fine."""
+
     def existing_document(self) -> dict[str, Any] | None:
         """Any document of this target already in the data source."""
 
@@ -64,6 +67,9 @@ class DustDestination:
         self.client.upsert(document.document_id, document.payload())
         if replaces:  # upsert first: a crash in between leaves a duplicate, never a gap
             self.client.delete(replaces)
+
+    def delete(self, document_id: str) -> None:
+        self.client.delete(document_id)
 
     def existing_document(self) -> dict[str, Any] | None:
         return next((d for d in self.client.list_documents() if _is_ours(d)), None)
@@ -86,6 +92,12 @@ class DryRunDestination:
         body = json.dumps(document.payload(), ensure_ascii=False, indent=2, sort_keys=True)
         (self.output_dir / f"{stem}.json").write_text(body + "\n", encoding="utf-8")
         (self.output_dir / f"{stem}.md").write_text(document.text(), encoding="utf-8")
+
+    def delete(self, document_id: str) -> None:
+        """Remove the files written for that document."""
+        stem = quote(document_id, safe="-_")
+        for suffix in (".json", ".md"):
+            (self.output_dir / f"{stem}{suffix}").unlink(missing_ok=True)
 
     def existing_document(self) -> dict[str, Any] | None:
         return None
@@ -166,11 +178,38 @@ class Publisher:
             )
             self.tables = None
 
+    @property
+    def tally(self) -> Tally:
+        """This run's outcomes so far; a failure is a reason to delete nothing."""
+        return self._tally
+
+    def _delete_gone(self) -> None:
+        """Delete the documents of companies a sweep removed; safe to repeat after a kill.
+
+        The store forgets a company only once Dust has deleted its document. A dry run
+        writes its files only: it lists deletions in the sweep and leaves the store be.
+        """
+        if not self.destination.records_upserts:
+            return
+        for gone in self.store.gone_companies():
+            if gone.document_id is not None:
+                self.check_store()
+                self.destination.delete(gone.document_id)
+                self._tally.deleted += 1
+                self._logger.info(
+                    "✗ deleted document %s: company %s is no longer in Planhat",
+                    gone.document_id,
+                    gone.company_id,
+                )
+            self.store.forget_company(gone.company_id)
+
     def _flush(self) -> None:
+        self._delete_gone()
         dirty = self.store.dirty_companies()
         if not dirty:
             return
         users = self.store.users()
+        custom_fields = self.store.shared_records(CUSTOMFIELDS)
         progress = Progress(self._logger, self._tally, total=len(dirty), verb=self._verb)
         in_flight: dict[Future[None], _Job] = {}
         pool = ThreadPoolExecutor(self._concurrency, thread_name_prefix="dust")
@@ -178,7 +217,7 @@ class Publisher:
             for company_id in dirty:
                 if self._stopping.requested:
                     break
-                job = self._prepare(company_id, users, progress)
+                job = self._prepare(company_id, users, custom_fields, progress)
                 if job is None:
                     continue
                 self.check_store()
@@ -235,7 +274,11 @@ class Publisher:
     # -- one company -----------------------------------------------------------------------
 
     def _prepare(
-        self, company_id: str, users: dict[str, dict[str, Any]], progress: Progress
+        self,
+        company_id: str,
+        users: dict[str, dict[str, Any]],
+        custom_fields: list[dict[str, Any]],
+        progress: Progress,
     ) -> _Job | None:
         records = self.store.company_records(company_id)
         if records.company is None:  # children came first; the company record may follow
@@ -243,7 +286,9 @@ class Publisher:
             return None
         name = str(records.company.get("name") or company_id)
         try:
-            document = render_company(records.company, records.related, users, self._options)
+            document = render_company(
+                records.company, records.related, users, self._options, custom_fields
+            )
             payload_hash = document.payload_hash()
         except Exception as exc:  # one bad record must not stop the other companies
             self._logger.exception("✗ %s (%s): cannot render the document", name, company_id)

@@ -58,6 +58,7 @@ class CompanyRecordSink(LenientSink):
         super().__init__(target, stream_name, schema, key_properties)
         self._intake = target.intake
         self._publisher = target.publisher
+        self._sweep = target.sweep
         self._check = SchemaCheck(
             stream_name, schema, target.odd_values, check_types=self.validate_schema
         )
@@ -78,6 +79,14 @@ class CompanyRecordSink(LenientSink):
             )
         self._publisher.flush()
 
+    def activate_version(self, new_version: int) -> None:
+        """A complete read ended: every record of it is staged already (`process_record`).
+
+        The SDK calls this as the message arrives, between drains; the sweep only marks
+        here and deletes at the end of the run, after the last flush.
+        """
+        self._sweep.activate(self.stream_name, new_version)
+
 
 class IgnoredStreamSink(LenientSink):
     """A stream the settings do not link to companies: its records are dropped."""
@@ -87,3 +96,6 @@ class IgnoredStreamSink(LenientSink):
 
     def process_batch(self, context: dict[str, Any]) -> None:
         """Nothing was kept."""
+
+    def activate_version(self, new_version: int) -> None:
+        """Nothing was kept, so nothing to remove."""

@@ -30,22 +30,30 @@ from target_dust.lock import FileLock, StoreInUseError, holder_name, lock_schema
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Mapping
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
+"""2: a record links to any number of companies (`record_companies`), not one column."""
 POSTGRES_EXTRA_HINT = "pip install 'target-dust[postgres]'"
 SQLITE_BUSY_TIMEOUT_SECONDS = 5.0
 """How long a write waits for another program holding the SQLite file, then fails."""
 COMPANIES = "companies"
 USERS = "users"
+CUSTOMFIELDS = "customfields"
+SHARED_KINDS = (USERS, CUSTOMFIELDS)
+"""Kinds that belong to no company: every document may read them."""
 
 _UNGUARDED = nullcontext()
 _TABLES = (
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS records ("
-    " stream TEXT NOT NULL, pk TEXT NOT NULL, kind TEXT NOT NULL, company_id TEXT,"
+    " stream TEXT NOT NULL, pk TEXT NOT NULL, kind TEXT NOT NULL,"
     " hash TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (stream, pk))",
-    "DROP INDEX IF EXISTS records_company",  # stores made before records_company_kind
-    "CREATE INDEX IF NOT EXISTS records_company_kind ON records (company_id, kind)",
     "CREATE INDEX IF NOT EXISTS records_kind ON records (kind)",
+    # One row per company a record belongs to; `kind` is repeated so that finding a
+    # company's own record (orphans) is one index search.
+    "CREATE TABLE IF NOT EXISTS record_companies ("
+    " company_id TEXT NOT NULL, kind TEXT NOT NULL, stream TEXT NOT NULL, pk TEXT NOT NULL,"
+    " PRIMARY KEY (company_id, kind, stream, pk))",
+    "CREATE INDEX IF NOT EXISTS record_companies_record ON record_companies (stream, pk)",
     "CREATE TABLE IF NOT EXISTS companies ("
     " company_id TEXT PRIMARY KEY, dirty INTEGER NOT NULL DEFAULT 1, document_id TEXT,"
     " payload_hash TEXT, error TEXT)",
@@ -57,6 +65,9 @@ _TABLES = (
     " stream TEXT NOT NULL, hash TEXT NOT NULL, key_properties TEXT NOT NULL,"
     " data TEXT NOT NULL, reason TEXT NOT NULL, PRIMARY KEY (stream, hash))",
     "CREATE INDEX IF NOT EXISTS owners_company ON owners (company_id)",
+    "CREATE TABLE IF NOT EXISTS removals (stream TEXT NOT NULL, pk TEXT NOT NULL,"
+    " PRIMARY KEY (stream, pk))",
+    "CREATE TABLE IF NOT EXISTS gone (company_id TEXT PRIMARY KEY)",
     # Dust table rows (target_dust.tables): the hash of each row Dust accepted, and the
     # companies whose rows must be derived again.
     "CREATE TABLE IF NOT EXISTS table_rows ("
@@ -67,6 +78,18 @@ _TABLES = (
 )
 """Tables, and an index for every lookup staging and the flush make, so that neither
 scans a table once per company (which would grow with the square of the companies)."""
+_MIGRATIONS = {
+    "1": (
+        # Version 1 kept one company per record in records.company_id.
+        "INSERT INTO record_companies (company_id, kind, stream, pk)"
+        " SELECT company_id, kind, stream, pk FROM records WHERE company_id IS NOT NULL"
+        " ON CONFLICT DO NOTHING",
+        "DROP INDEX IF EXISTS records_company",
+        "DROP INDEX IF EXISTS records_company_kind",
+        "ALTER TABLE records DROP COLUMN company_id",
+    ),
+}
+"""Statements that bring a store of each older version to SCHEMA_VERSION, in one commit."""
 
 
 class StoreError(Exception):
@@ -212,6 +235,29 @@ class SetAsideGroup:
 
 
 @dataclass(frozen=True)
+class GoneDocument:
+    """A company deleted in Planhat, and the document of it Dust may still hold."""
+
+    company_id: str
+    name: str
+    document_id: str | None
+
+
+@dataclass(frozen=True)
+class RemovalPlan:
+    """What the marked removals would do: records per stream, documents to delete."""
+
+    records: dict[str, int]
+    documents: list[GoneDocument]
+    total_documents: int
+    """This target's documents in Dust, as the store knows them."""
+
+    @property
+    def removed(self) -> int:
+        return sum(self.records.values())
+
+
+@dataclass(frozen=True)
 class LastUpsert:
     """The document last accepted by Dust for a company, to skip resending it unchanged."""
 
@@ -249,10 +295,18 @@ class Store:
         """Staged records that changed something, counted since this store was opened."""
         for statement in _TABLES:
             self._execute(statement)
+        self._sweeping = self._has_sweep_rows()
+        """Removals or gone companies are pending: staging a record must withdraw them."""
         version = self._meta("schema_version")
         if version is None:
             self._execute(
                 "INSERT INTO meta (key, value) VALUES ('schema_version', ?)", (SCHEMA_VERSION,)
+            )
+        elif version in _MIGRATIONS:
+            for statement in _MIGRATIONS[version]:
+                self._execute(statement)
+            self._execute(
+                "UPDATE meta SET value = ? WHERE key = 'schema_version'", (SCHEMA_VERSION,)
             )
         elif version != SCHEMA_VERSION:
             raise StoreError(
@@ -357,47 +411,79 @@ class Store:
     # -- staging ---------------------------------------------------------------------------
 
     def stage(
-        self, *, stream: str, kind: str, pk: str, company_id: str | None, record: Mapping[str, Any]
+        self,
+        *,
+        stream: str,
+        kind: str,
+        pk: str,
+        company_ids: Iterable[str],
+        record: Mapping[str, Any],
     ) -> bool:
         """Keep a record; mark the companies it affects dirty if it is new or changed.
 
-        The record row is written last: should a commit land half-way (a SIGTERM drain
+        The affected companies are those it belongs to now and those it belonged to
+        before, so a record that moves or loses a company leaves the old document. The
+        record row is written last: should a commit land half-way (a SIGTERM drain
         between two statements), the companies are dirty and the record still differs,
         so the tap's resend stages it again instead of finding it unchanged.
         """
+        companies = set(company_ids)
+        if self._sweeping:  # a record read again is no longer gone
+            self._execute("DELETE FROM removals WHERE stream = ? AND pk = ?", (stream, pk))
+            for company in sorted(companies) if kind == COMPANIES else ():
+                self._execute("DELETE FROM gone WHERE company_id = ?", (company,))
         data = canonical_json(record)
         digest = _digest(data)
+        wanted = {(company, kind) for company in companies}
         row = self._execute(
-            "SELECT hash, company_id FROM records WHERE stream = ? AND pk = ?", (stream, pk)
+            "SELECT hash FROM records WHERE stream = ? AND pk = ?", (stream, pk)
         ).fetchone()
-        if row is not None and row[0] == digest and row[1] == company_id:
+        linked = set(
+            self._execute(
+                "SELECT company_id, kind FROM record_companies WHERE stream = ? AND pk = ?",
+                (stream, pk),
+            ).fetchall()
+        )
+        if row is not None and row[0] == digest and linked == wanted:
             return False
-        affected = {company_id} if company_id else set()
-        if row is not None and row[1]:
-            affected.add(row[1])  # a record that moved to another company leaves the old one
+        affected = companies | {company for company, _ in linked}
         if kind == USERS:
             rows = self._execute(
                 "SELECT company_id FROM owners WHERE user_id = ?", (str(record.get("_id")),)
             ).fetchall()
             affected.update(company for (company,) in rows)
+        if kind == CUSTOMFIELDS:  # a field's name, type or visibility shows in any document
+            self._execute("UPDATE companies SET dirty = 1 WHERE dirty = 0")
         for company in sorted(affected):
             self._execute(
                 "INSERT INTO companies (company_id, dirty) VALUES (?, 1)"
                 " ON CONFLICT (company_id) DO UPDATE SET dirty = 1",
                 (company,),
             )
-        if kind == COMPANIES and company_id:
-            self._execute("DELETE FROM owners WHERE company_id = ?", (company_id,))
-            for user_id in sorted(referenced_user_ids(record)):
-                self._execute(
-                    "INSERT INTO owners (user_id, company_id) VALUES (?, ?)", (user_id, company_id)
-                )
+        if kind == COMPANIES:
+            for company in sorted(companies):
+                self._execute("DELETE FROM owners WHERE company_id = ?", (company,))
+                for user_id in sorted(referenced_user_ids(record)):
+                    self._execute(
+                        "INSERT INTO owners (user_id, company_id) VALUES (?, ?)",
+                        (user_id, company),
+                    )
+        for company, old_kind in sorted(linked - wanted):
+            self._execute(
+                "DELETE FROM record_companies WHERE company_id = ? AND kind = ? AND stream = ?"
+                " AND pk = ?",
+                (company, old_kind, stream, pk),
+            )
+        for company, _ in sorted(wanted - linked):
+            self._execute(
+                "INSERT INTO record_companies (company_id, kind, stream, pk) VALUES (?, ?, ?, ?)",
+                (company, kind, stream, pk),
+            )
         self._execute(
-            "INSERT INTO records (stream, pk, kind, company_id, hash, data)"
-            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (stream, pk) DO UPDATE SET"
-            " kind = excluded.kind, company_id = excluded.company_id,"
-            " hash = excluded.hash, data = excluded.data",
-            (stream, pk, kind, company_id, digest, data),
+            "INSERT INTO records (stream, pk, kind, hash, data)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (stream, pk) DO UPDATE SET"
+            " kind = excluded.kind, hash = excluded.hash, data = excluded.data",
+            (stream, pk, kind, digest, data),
         )
         self.changes += 1
         return True
@@ -439,6 +525,124 @@ class Store:
             for stream, reason, count, example in rows
         ]
 
+    # -- deletions -------------------------------------------------------------------------
+    # A sweep is three steps, each safe to repeat after a kill: `plan_removals` marks what a
+    # complete read did not re-read, `apply_removals` removes those records in one
+    # transaction (their companies dirty, deleted companies listed in `gone`), and the
+    # flush deletes each gone company's document before `forget_company`.
+
+    def stream_keys(self, stream: str) -> set[str]:
+        rows = self._execute("SELECT pk FROM records WHERE stream = ?", (stream,)).fetchall()
+        return {pk for (pk,) in rows}
+
+    def plan_removals(self, stream: str, keys: Iterable[str]) -> None:
+        """Mark records for removal; committed with the next commit, before any state."""
+        for pk in sorted(keys):
+            self._execute(
+                "INSERT INTO removals (stream, pk) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                (stream, pk),
+            )
+            self._sweeping = True
+
+    def removal_plan(self) -> RemovalPlan:
+        """What applying the marked removals would remove and delete."""
+        rows = self._execute(
+            "SELECT r.stream, r.pk, r.kind, l.company_id, r.data, c.document_id FROM removals m"
+            " JOIN records r ON r.stream = m.stream AND r.pk = m.pk"
+            " LEFT JOIN record_companies l ON l.stream = r.stream AND l.pk = r.pk"
+            " LEFT JOIN companies c ON c.company_id = l.company_id"
+            " ORDER BY r.stream, r.pk"
+        ).fetchall()
+        records: dict[str, int] = {}
+        documents = []
+        counted: set[tuple[str, str]] = set()
+        for stream, pk, kind, company_id, data, document_id in rows:
+            if (stream, pk) not in counted:  # a record linked to several companies is one
+                counted.add((stream, pk))
+                records[stream] = records.get(stream, 0) + 1
+            if kind == COMPANIES and company_id and document_id:
+                name = str(json.loads(data).get("name") or company_id)
+                documents.append(GoneDocument(company_id, name, document_id))
+        (total,) = self._execute(
+            "SELECT COUNT(*) FROM companies WHERE document_id IS NOT NULL"
+        ).fetchone()
+        return RemovalPlan(records, documents, total)
+
+    def clear_removals(self) -> None:
+        self._execute("DELETE FROM removals")
+        self.commit()
+
+    def apply_removals(self) -> int:
+        """Remove the marked records in one transaction; returns how many were removed."""
+        rows = self._execute(
+            "SELECT r.stream, r.pk, r.kind, r.data FROM removals m"
+            " JOIN records r ON r.stream = m.stream AND r.pk = m.pk"
+        ).fetchall()
+        affected: set[str] = set()
+        gone: set[str] = set()
+        for stream, pk, kind, data in rows:
+            linked = {
+                company
+                for (company,) in self._execute(
+                    "SELECT company_id FROM record_companies WHERE stream = ? AND pk = ?",
+                    (stream, pk),
+                ).fetchall()
+            }
+            if kind == COMPANIES:
+                gone |= linked
+                for company in sorted(linked):
+                    self._execute("DELETE FROM owners WHERE company_id = ?", (company,))
+            elif kind == USERS:
+                owned = self._execute(
+                    "SELECT company_id FROM owners WHERE user_id = ?",
+                    (str(json.loads(data).get("_id")),),
+                ).fetchall()
+                affected.update(company for (company,) in owned)
+            else:
+                affected |= linked
+            self._execute("DELETE FROM record_companies WHERE stream = ? AND pk = ?", (stream, pk))
+            self._execute("DELETE FROM records WHERE stream = ? AND pk = ?", (stream, pk))
+        for company_id in sorted(gone):
+            self._execute(
+                "INSERT INTO gone (company_id) VALUES (?) ON CONFLICT DO NOTHING", (company_id,)
+            )
+        for company_id in sorted(affected - gone):
+            self._execute(
+                "INSERT INTO companies (company_id, dirty) VALUES (?, 1)"
+                " ON CONFLICT (company_id) DO UPDATE SET dirty = 1",
+                (company_id,),
+            )
+        self._execute("DELETE FROM removals")
+        self.changes += len(rows)
+        self.commit()
+        return len(rows)
+
+    def gone_companies(self) -> list[GoneDocument]:
+        """Companies removed by a sweep whose document may still be in Dust."""
+        rows = self._execute(
+            "SELECT g.company_id, c.document_id FROM gone g"
+            " LEFT JOIN companies c ON c.company_id = g.company_id ORDER BY g.company_id"
+        ).fetchall()
+        return [
+            GoneDocument(company_id, company_id, document_id) for company_id, document_id in rows
+        ]
+
+    def forget_company(self, company_id: str) -> None:
+        """Its document is deleted: should the company come back, it is upserted anew."""
+        self._execute(
+            "UPDATE companies SET dirty = 0, document_id = NULL, payload_hash = NULL,"
+            " error = NULL WHERE company_id = ?",
+            (company_id,),
+        )
+        self._execute("DELETE FROM gone WHERE company_id = ?", (company_id,))
+        self.commit()
+
+    def _has_sweep_rows(self) -> bool:
+        return any(
+            self._execute(f"SELECT 1 FROM {table} LIMIT 1").fetchone()  # noqa: S608 - constant
+            for table in ("removals", "gone")
+        )
+
     # -- reading ---------------------------------------------------------------------------
 
     def dirty_companies(self) -> list[str]:
@@ -451,7 +655,10 @@ class Store:
         company = None
         related: dict[str, list[dict[str, Any]]] = {}
         rows = self._execute(
-            "SELECT kind, data FROM records WHERE company_id = ? ORDER BY stream, pk", (company_id,)
+            "SELECT r.kind, r.data FROM record_companies l"
+            " JOIN records r ON r.stream = l.stream AND r.pk = l.pk"
+            " WHERE l.company_id = ? ORDER BY l.stream, l.pk",
+            (company_id,),
         ).fetchall()
         for kind, data in rows:
             if kind == COMPANIES:
@@ -461,9 +668,15 @@ class Store:
         return CompanyRecords(company, related)
 
     def users(self) -> dict[str, dict[str, Any]]:
-        rows = self._execute("SELECT data FROM records WHERE kind = ?", (USERS,)).fetchall()
-        users = (json.loads(data) for (data,) in rows)
+        users = self.shared_records(USERS)
         return {str(user["_id"]): user for user in users if user.get("_id")}
+
+    def shared_records(self, kind: str) -> list[dict[str, Any]]:
+        """Every record of a kind that belongs to no company (SHARED_KINDS)."""
+        rows = self._execute(
+            "SELECT data FROM records WHERE kind = ? ORDER BY stream, pk", (kind,)
+        ).fetchall()
+        return [record for (data,) in rows if isinstance(record := json.loads(data), dict)]
 
     def last_upsert(self, company_id: str) -> LastUpsert:
         row = self._execute(
@@ -486,9 +699,10 @@ class Store:
     def count_orphans(self) -> tuple[int, int]:
         """Records, and the companies they name, whose company record has not arrived."""
         row = self._execute(
-            "SELECT COUNT(*), COUNT(DISTINCT r.company_id) FROM records r"
+            "SELECT COUNT(*), COUNT(DISTINCT r.company_id) FROM record_companies r"
             " JOIN companies c ON c.company_id = r.company_id WHERE c.dirty = 1 AND NOT EXISTS"
-            " (SELECT 1 FROM records p WHERE p.company_id = r.company_id AND p.kind = ?)",
+            " (SELECT 1 FROM record_companies p WHERE p.company_id = r.company_id"
+            " AND p.kind = ?)",
             (COMPANIES,),
         ).fetchone()
         return row[0], row[1]
@@ -528,7 +742,7 @@ class Store:
         sources = ["SELECT company_id FROM companies WHERE dirty = 1"]
         sources.append(
             "SELECT DISTINCT t.company_id FROM table_rows t WHERE NOT EXISTS (SELECT 1 FROM"
-            " records r WHERE r.company_id = t.company_id AND r.kind = 'companies')"
+            " record_companies r WHERE r.company_id = t.company_id AND r.kind = 'companies')"
         )
         if every_company:
             sources.append("SELECT company_id FROM companies WHERE true")

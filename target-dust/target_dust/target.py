@@ -19,15 +19,18 @@ from target_dust.messages import MessageReader
 from target_dust.progress import log_intake_summary
 from target_dust.publish import DryRunDestination, DustDestination, Publisher, StoreLostError
 from target_dust.render import (
+    DEFAULT_LINKS,
     DOCUMENT_ID_MODES,
-    KINDS,
     MAX_DOCUMENT_CHARS,
     MIN_DOCUMENT_CHARS,
+    OPTIONAL_SECTIONS,
+    STREAM_KINDS,
     RenderOptions,
 )
 from target_dust.schema_check import OddValues
 from target_dust.sinks import CompanyRecordSink, IgnoredStreamSink
-from target_dust.store import COMPANIES, USERS, Store, StoreError
+from target_dust.store import SHARED_KINDS, Store, StoreError
+from target_dust.sweep import DeletionRefusedError, Sweep
 from target_dust.tables import DEFAULT_TABLES, TABLES, CsvRows, DustRows, RowDestination, TableSync
 from target_dust.termination import MAX_STOP_WAIT_SECONDS, StopRequest, exit_now
 
@@ -37,18 +40,10 @@ if TYPE_CHECKING:
     import click
     from singer_sdk.sinks import Sink
 
-STREAM_KINDS = (COMPANIES, USERS, *KINDS)
-DEFAULT_STREAMS: dict[str, dict[str, str | None]] = {
-    COMPANIES: {"kind": COMPANIES, "company_key": "_id"},
-    USERS: {"kind": USERS, "company_key": None},
-    "conversations": {"kind": "conversations", "company_key": "companyId"},
-    "endusers": {"kind": "endusers", "company_key": "companyId"},
-    "nps": {"kind": "nps", "company_key": "cId"},
-    "projects": {"kind": "projects", "company_key": "companyId"},
-    "assets": {"kind": "assets", "company_key": "companyId"},
-}
+DEFAULT_STREAMS = {name: StreamLink(name, keys) for name, keys in DEFAULT_LINKS.items()}
+"""The tap's streams, each named as its kind, linked as the kinds table says."""
 DEFAULT_STORE_URL = ".target-dust/store.db"
-STOPS = (DustError, StoreError, StoreLostError, InvalidInputLine)
+STOPS = (DustError, StoreError, StoreLostError, InvalidInputLine, DeletionRefusedError)
 """Errors whose message names the cause and the fix: one ERROR line, no traceback."""
 
 
@@ -156,6 +151,16 @@ class TargetDust(Target):
             "filled from the company record, e.g. https://app.planhat.com/profile/{_id}.",
         ),
         th.Property(
+            "max_delete_share",
+            th.NumberType(minimum=0, maximum=1),
+            default=0.1,
+            title="Maximum share of documents deleted",
+            description="A complete read (the tap's ACTIVATE_VERSION) removes what Planhat "
+            "no longer lists and deletes the documents of deleted companies. A run that would "
+            "delete more than this share of the target's documents deletes nothing and exits "
+            "non-zero; raise it for one run to allow a large deletion.",
+        ),
+        th.Property(
             "dry_run",
             th.BooleanType,
             default=False,
@@ -203,10 +208,20 @@ class TargetDust(Target):
             ),
             title="Streams",
             description="Stream name -> {kind, company_key}: what the stream holds (one of "
-            f"{', '.join(STREAM_KINDS)}) and which field names its company. Entries are "
-            "added to the defaults (companies: _id; conversations, endusers, projects, "
-            "assets: companyId; nps: cId; users: none), so streams renamed by stream maps "
-            "can be linked. Other streams are ignored with a warning.",
+            f"{', '.join(STREAM_KINDS)}) and which field names its company (an id, or a list "
+            "of ids). Entries are added to the defaults (each stream named as its kind; "
+            "companies: _id; nps, invoices: cId; issues: companyIds; users, customfields: "
+            "none; the others: companyId), so streams renamed by stream maps can be linked. "
+            "Other streams are ignored with a warning.",
+        ),
+        th.Property(
+            "extra_sections",
+            th.ArrayType(th.StringType(allowed_values=list(OPTIONAL_SECTIONS))),
+            default=[],
+            title="Extra sections",
+            description=f"Sections rendered besides the defaults: any of "
+            f"{', '.join(OPTIONAL_SECTIONS)}. Their streams are kept in the store either way; "
+            "documents show a newly added section as their companies change.",
         ),
     ).to_dict()
 
@@ -250,13 +265,18 @@ class TargetDust(Target):
 
     @cached_property
     def stream_links(self) -> dict[str, StreamLink]:
-        streams = {**DEFAULT_STREAMS, **(self.config.get("streams") or {})}
+        configured = self.config.get("streams") or {}
         links = {
-            name: StreamLink(kind=link["kind"], company_key=link.get("company_key"))
-            for name, link in streams.items()
+            **DEFAULT_STREAMS,
+            **{
+                name: StreamLink(link["kind"], tuple(filter(None, [link.get("company_key")])))
+                for name, link in configured.items()
+            },
         }
         unlinked = sorted(
-            n for n, link in links.items() if link.kind != USERS and not link.company_key
+            n
+            for n, link in links.items()
+            if link.kind not in SHARED_KINDS and not link.company_keys
         )
         if unlinked:
             raise ConfigValidationError(
@@ -272,6 +292,7 @@ class TargetDust(Target):
             max_document_chars=self.config["max_document_chars"],
             document_id_mode=self.config["document_id_mode"],
             source_url_template=self.config.get("source_url_template"),
+            extra_sections=tuple(self.config.get("extra_sections") or ()),
         )
         rows: RowDestination
         if self.config.get("dry_run"):
@@ -325,6 +346,22 @@ class TargetDust(Target):
             guard=self.publisher.check_store,
         )
 
+    @cached_property
+    def sweep(self) -> Sweep:
+        return Sweep(
+            store=self.publisher.store,
+            seen=self.intake.seen,
+            tally=self.publisher.tally,
+            max_delete_share=self.config["max_delete_share"],
+            dry_run=bool(self.config.get("dry_run")),
+            logger=self.logger,
+        )
+
+    def _process_activate_version_message(self, message_dict: dict) -> None:
+        """The SDK's handler, without its warning about `_sdc_` columns this target never has."""
+        for stream_map in self.mapper.stream_maps[message_dict["stream"]]:
+            self.get_sink(stream_map.stream_alias).activate_version(message_dict["version"])
+
     def _process_record_message(self, message_dict: dict) -> None:
         """A RECORD whose `record` is not an object would stop the SDK: set it aside."""
         record = message_dict.get("record")
@@ -349,9 +386,13 @@ class TargetDust(Target):
         """Flush even when no record came, so documents left pending by a past run are retried."""
         _ = self.intake  # records set aside by past runs are retried even by an empty run
         self.publisher.flush()
+        self.sweep.apply()  # deletions come after every upsert of the run has succeeded
+        self.publisher.flush()
         super().process_endofpipe()
         self._ending = True  # a signal from here on changes nothing: the run is ending
         self._summarise()
+        if self.sweep.refusal:
+            raise DeletionRefusedError(self.sweep.refusal)
 
     def _summarise(self) -> int:
         """The run's closing lines; returns the companies left pending."""

@@ -54,3 +54,45 @@ def test_tap_into_target_postgres(
             "select status from planhat.companies where _id = %s", (company["_id"],)
         ).fetchone()[0]
     assert status == "canceled"
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("hard_delete", [True, False])
+def test_deletions_reach_target_postgres_through_a_full_refresh(
+    meltano: Meltano, sandboxes: Sandboxes, postgres_url: str, hard_delete: bool
+) -> None:
+    """ACTIVATE_VERSION after a complete read: deleted rows go, or get `_sdc_deleted_at`."""
+    import psycopg
+
+    meltano.env["TARGET_POSTGRES_SQLALCHEMY_URL"] = postgres_url.replace(
+        "postgresql://", "postgresql+psycopg://"
+    )
+    meltano.env["TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA"] = f"deletions_{hard_delete}".lower()
+    meltano.env["TARGET_POSTGRES_HARD_DELETE"] = str(hard_delete).lower()
+    schema = meltano.env["TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA"]
+    meltano("run", "tap-planhat", "target-postgres")
+    company = sandboxes.planhat.records("companies")[0]["_id"]
+    conversation = sandboxes.planhat.records("conversations")[0]["_id"]
+    sandboxes.planhat.delete("companies", company)
+    sandboxes.planhat.delete("conversations", conversation)
+
+    def rows(table: str) -> dict[str, object]:
+        with psycopg.connect(postgres_url) as conn:
+            query = f'select _id, _sdc_deleted_at from {schema}."{table}"'
+            return dict(conn.execute(query).fetchall())
+
+    meltano("run", "tap-planhat", "target-postgres")  # incremental: nothing removed
+    assert company in rows("companies")
+    assert rows("companies")[company] is None
+
+    meltano("run", "--full-refresh", "tap-planhat", "target-postgres")
+    companies, conversations = rows("companies"), rows("conversations")
+    live = {r["_id"] for r in sandboxes.planhat.records("companies")}
+    if hard_delete:
+        assert set(companies) == live
+        assert conversation not in conversations
+    else:
+        assert set(companies) == live | {company}
+        assert companies[company] is not None
+        assert conversations[conversation] is not None
+        assert all(companies[c] is None for c in live)

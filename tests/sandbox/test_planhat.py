@@ -282,6 +282,29 @@ def test_http_mutations_create_update_and_delete() -> None:
     assert server.records("conversations") == []
 
 
+def test_a_deleted_record_leaves_lists_answers_404_and_restores_with_its_id(
+    planhat: PlanhatSandbox,
+) -> None:
+    company = planhat.records("companies")[0]
+    url = f"{planhat.url}/companies/{company['_id']}"
+    assert requests.delete(url, headers=AUTH, timeout=5).status_code == 200
+
+    listed = {r["_id"] for r in get(planhat, "/companies", limit=5000).json()}
+    assert company["_id"] not in listed
+    assert requests.get(url, headers=AUTH, timeout=5).status_code == 404
+
+    restored = planhat.restore("companies", company["_id"])
+    assert restored == company  # as it was deleted: the same _id, updatedAt untouched
+    assert requests.get(url, headers=AUTH, timeout=5).json() == company
+    assert company["_id"] in {r["_id"] for r in get(planhat, "/companies", limit=5000).json()}
+    with pytest.raises(KeyError):
+        planhat.restore("companies", company["_id"])  # no longer in the trash bin
+
+    planhat.delete("companies", company["_id"])
+    touched = planhat.restore("companies", company["_id"], touch=True)
+    assert touched["updatedAt"] > company["updatedAt"]
+
+
 def test_the_request_log_counts_paths_statuses_and_bytes(tenant: Tenant) -> None:
     with PlanhatSandbox(tenant, forbidden=["assets"], requests_per_minute=0) as server:
         body = get(server, "/companies", limit=10).content

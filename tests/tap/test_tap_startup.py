@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import threading
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING
 
@@ -125,7 +126,11 @@ def test_an_html_page_instead_of_json_is_not_retried(web_page, tmp_path):
 
 def test_a_state_without_a_bookmark_says_the_stream_is_read_in_full(planhat, tmp_path):
     server = planhat()
-    bookmark = {"replication_key": "updatedAt", "replication_key_value": "2020-01-01T00:00:00.000Z"}
+    bookmark = {
+        "replication_key": "updatedAt",
+        "replication_key_value": "2020-01-01T00:00:00.000Z",
+        "last_complete_read": {"at": datetime.now(UTC).isoformat(), "version": 1},
+    }
     state = {"bookmarks": {"users": bookmark}}
     result = tap(
         "--config",

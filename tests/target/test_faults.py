@@ -233,7 +233,7 @@ def test_truncated_store_is_found_corrupt_at_open(tmp_path: Path) -> None:
             stream="companies",
             kind="companies",
             pk=str(n),
-            company_id=str(n),
+            company_ids=[str(n)],
             record={"_id": str(n), "notes": "x" * 2000},
         )
     store.close()

@@ -48,6 +48,16 @@ def render(
     return render_company(company, related or {}, users or {}, RenderOptions(**options))
 
 
+def part(document: Document, label: str) -> dict:
+    """The `## label` section of a document."""
+    (found,) = [
+        child
+        for child in document.section["sections"]
+        if re.fullmatch(rf"\n## {re.escape(label)}( \(\d+\))?\n", child["prefix"] or "")
+    ]
+    return found
+
+
 def walk(section: dict, depth: int = 0) -> list[tuple[dict, int]]:
     found = [(section, depth)]
     for child in section["sections"]:
@@ -372,18 +382,20 @@ def test_trimmed_company_matches_golden() -> None:
         }
         for day in range(1, 31)
     ]
-    document = render(company, related, users, max_document_chars=MIN_DOCUMENT_CHARS + 1000)
+    document = render(company, related, users, max_document_chars=MIN_DOCUMENT_CHARS + 3000)
     assert_well_formed(document)
     assert_golden("trimmed.md", document.text())
     text = document.text()
     kept = re.findall(r"### 2024-12-(\d+) · email · Update", text)
     assert kept == [f"{day:02d}" for day in range(30, 30 - len(kept), -1)]
     assert document.omitted == 30 - len(kept) > 0
-    assert "\n## Conversations (30)\n\n### 2024-12-30" in text
+    shown = f"Shown: {len(kept)} of 30 (see Left out).\n"
+    assert f"\n## Conversations (30)\n{shown}\n### 2024-12-30" in text
     cuts = [int(n) for n in re.findall(r"…\n\[cut: (\d+) characters\]\n", text)]
     assert len(cuts) == len(kept)
     assert text.endswith(
-        "\n## Left out\nTo stay within the size limit of 3000 characters, this document "
+        f"\n## Left out\nTo stay within the size limit of {MIN_DOCUMENT_CHARS + 3000} characters, "
+        "this document "
         f"leaves out:\nConversations: the {document.omitted} oldest of 30; {sum(cuts)} "
         f"characters cut from {len(kept)} shown.\n"
     )
@@ -396,6 +408,7 @@ def test_sections_follow_the_original_hierarchy_with_one_section_per_item() -> N
     document = render(*acme())
     headings = [child["prefix"] for child in document.section["sections"]]
     assert headings == [
+        "\n## Key Facts\n",
         "\n## Basic Information\n",
         "\n## Custom Fields\n",
         "\n## Conversations (2)\n",
@@ -403,8 +416,16 @@ def test_sections_follow_the_original_hierarchy_with_one_section_per_item() -> N
         "\n## NPS (3)\n",
         "\n## Projects (1)\n",
         "\n## Assets (1)\n",
+        "\n## Licenses (0)\n",
+        "\n## Opportunities (0)\n",
+        "\n## Churn (0)\n",
+        "\n## Invoices (0)\n",
+        "\n## Tasks (0)\n",
+        "\n## Issues (0)\n",
+        "\n## Tickets (0)\n",
+        "\n## Objectives (0)\n",
     ]
-    conversations = document.section["sections"][2]["sections"]
+    conversations = part(document, "Conversations")["sections"]
     assert [c["prefix"] for c in conversations] == [
         "\n### 2025-01-02 · email · Renewal & pricing\n",
         "\n### 2024-11-20 · call · Kickoff\n",
@@ -444,12 +465,12 @@ def test_absent_fields_are_left_out() -> None:
     text = document.text()
     assert "Status" not in text
     assert "Phase" not in text
-    assert "Custom Fields" not in text
-    assert "Conversations" not in text
-    assert "Assets" not in text
+    assert "\n## Custom Fields\nCustom fields: none\n" in text  # empty sections say so
+    assert "\n## Conversations (0)\nConversations: none\n" in text
+    assert "\n## Assets (0)\nAssets: none\n" in text
     assert "\n### only@sparse.io\nEmail: only@sparse.io\n" in text
     assert "\n### score 8\nScore: 8\n" in text
-    assert text.endswith("\n## Projects (1)\n\n### Project\n")
+    assert "\n## Projects (1)\n\n### Project\n\n## Assets (0)" in text
     assert document.tags == ("source:planhat",)
 
 
@@ -470,7 +491,8 @@ def test_owner_becomes_a_name(owner: Any, users: dict, expected: str | None) -> 
     text = document.text()
     owner_tags = [tag for tag in document.tags if tag.startswith("owner:")]
     if expected is None:
-        assert "wner" not in text
+        assert "\nOwner: not set\n" in text  # in the key facts, and nowhere else
+        assert text.count("wner") == 1
         assert owner_tags == []
         assert "u-unknown" not in json.dumps(document.payload())
     else:
@@ -482,11 +504,10 @@ def test_owner_becomes_a_name(owner: Any, users: dict, expected: str | None) -> 
 def test_participants_are_names_from_users_and_endusers() -> None:
     text = render(*acme()).text()
     # "e-gone" is not an end user of this company: an id would mean nothing to a reader.
-    assert "Participants: Bo Berg, Jane Doe, Sam Ito\n" in text
+    assert "Our team: Bo Berg\nCustomer contacts: Jane Doe, Sam Ito\n" in text
     assert "e-gone" not in text
-    assert (
-        "### 2024-11-20 · call · Kickoff\nDate: 2024-11-20 09:30 UTC\nParticipants: Bo Berg\n"
-        in (text)
+    assert "### 2024-11-20 · call · Kickoff\nDate: 2024-11-20 09:30 UTC\nOur team: Bo Berg\n\n" in (
+        text
     )
 
 
@@ -557,7 +578,7 @@ def test_a_cut_heading_is_repeated_in_full_in_the_content() -> None:
         "snippet": "Notes.",
     }
     document = render({"_id": COMPANY_ID, "name": "Long"}, {"conversations": [conversation]})
-    item = document.section["sections"][1]["sections"][0]
+    item = part(document, "Conversations")["sections"][0]
     assert item["prefix"] == "\n### 2025-01-02 · meeting · Quarterly business review with…\n"
     assert item["content"] == (
         f"Type: meeting\nSubject: {subject}\nDate: 2025-01-02 10:00 UTC\n\nNotes.\n"
@@ -725,7 +746,7 @@ def test_source_url_from_template(template: str | None, expected: str | None) ->
         ({"source_url_template": "https://x/{_id"}, "not a valid template"),
         ({"source_url_template": "https://x/{custom[a]}"}, "plain company fields"),
         ({"document_id_mode": "slug"}, "document_id_mode must be one of"),
-        ({"max_document_chars": 100}, "max_document_chars must be between 2000 and 2000000"),
+        ({"max_document_chars": 100}, "max_document_chars must be between 5000 and 2000000"),
         ({"max_document_chars": 2_100_000}, "max_document_chars must be between"),
     ],
 )
@@ -786,7 +807,7 @@ def test_oldest_conversations_are_left_out_first() -> None:
     document = render(company, {"conversations": conversations}, max_document_chars=50_000)
     text = document.text()
     assert dust_sandbox.utf16_length(text) <= 50_000
-    kept = re.findall(r"Conversation (\d+)", text)
+    kept = re.findall(r"### [^\n]* · Conversation (\d+)\n", text)
     assert document.omitted == 1000 - len(kept) > 0
     assert [int(i) for i in kept] == list(range(999, 999 - len(kept), -1))  # newest first
     assert text.endswith(f"\nConversations: the {document.omitted} oldest of 1000.\n")
@@ -875,8 +896,7 @@ def test_a_huge_note_is_cut_and_every_conversation_stays(limit: int) -> None:
     assert headings[0] == NEWEST_HEADING
     assert len(headings) == 3
     assert document.omitted == 0
-    (basic,) = document.section["sections"][:1]
-    (body,) = basic["sections"]
+    (body,) = part(document, "Basic Information")["sections"]
     kept = body["content"].split("…\n[cut: ")[0]
     cut = len(f"\n{note.strip()}\n") - len(kept)
     assert body["content"] == f"{kept}…\n[cut: {cut} characters]\n"
@@ -946,8 +966,7 @@ def test_oldest_items_go_before_newer_ones_once_bodies_are_cut() -> None:
 def test_a_cut_content_says_so() -> None:
     company = {"_id": COMPANY_ID, "name": "Big", "custom": {"Notes": "n" * 300_000}}
     document = render(company, max_document_chars=10_000)
-    custom = document.section["sections"][1]
-    assert custom["prefix"] == "\n## Custom Fields\n"
+    custom = part(document, "Custom Fields")
     assert custom["content"].startswith("Notes: nnn")
     cut = len("Notes: " + "n" * 300_000 + "\n") - len(custom["content"].split("…")[0])
     assert custom["content"].endswith(f"n…\n[cut: {cut} characters]\n")

@@ -50,7 +50,8 @@ def test_defaults_are_applied() -> None:
     ("overrides", "message"),
     [
         ({"streams": {"tickets": {"kind": "conversations"}}}, "company_key is required"),
-        ({"streams": {"tickets": {"kind": "tickets", "company_key": "c"}}}, "tickets"),
+        ({"streams": {"calls": {"kind": "calls", "company_key": "c"}}}, "calls"),
+        ({"extra_sections": ["tasks"]}, "tasks"),
         ({"document_id_mode": "slug"}, "slug"),
         ({"max_document_chars": 100}, "100"),
         ({"max_document_chars": 3_000_000}, "3000000"),

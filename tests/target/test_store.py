@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 import pytest
+from target_dust.render import company_ids
 from target_dust.store import Store, StoreError, primary_key
 
 if TYPE_CHECKING:
@@ -45,13 +46,11 @@ def store(store_url: str) -> Iterator[Store]:
 
 
 def stage(store: Store, stream: str, record: dict, company_key: str | None = "companyId") -> bool:
-    kind = stream
-    company = record.get(company_key) if company_key else None
     return store.stage(
         stream=stream,
-        kind=kind,
+        kind=stream,
         pk=primary_key(record, ["_id"]),
-        company_id=company,
+        company_ids=company_ids(record, (company_key,) if company_key else ()),
         record=record,
     )
 

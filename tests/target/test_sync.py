@@ -117,8 +117,9 @@ def test_children_only_run_rerenders_the_whole_company(
     assert "Renewal question about seats" in after["text"]
     assert "Can we add **ten** seats?" in after["text"]
     # Everything the document held before is still there: it was rendered from the store.
-    kept = before["text"].split("## Conversations")[0]
-    assert after["text"].startswith(kept.split("\n$updatedAt")[0])
+    assert "Latest conversation: 2025-06-02 · email · Renewal question about seats" in after["text"]
+    kept = before["text"].split("## Basic Information")[1].split("## Conversations")[0]
+    assert kept in after["text"]
     for line in before["text"].splitlines():
         if line.startswith("### "):
             assert line in after["text"]
@@ -148,8 +149,8 @@ def test_renamed_streams_are_linked_by_setting_and_unknown_ones_ignored(
     dust: DustSandbox, tmp_path: Path, tenant: dict
 ) -> None:
     renamed = {("planhat_" + k if k == "conversations" else k): v for k, v in tenant.items()}
-    renamed["tickets"] = [{"_id": "t1", "companyId": tenant["companies"][0]["_id"]}] * 3
-    streams = ["tickets", *sorted(renamed)]
+    renamed["meetings"] = [{"_id": "t1", "companyId": tenant["companies"][0]["_id"]}] * 3
+    streams = ["meetings", *sorted(renamed)]
     config = dust_config(
         dust,
         tmp_path,
@@ -159,7 +160,7 @@ def test_renamed_streams_are_linked_by_setting_and_unknown_ones_ignored(
     result = run_target(config, singer_lines(renamed, streams=streams))
 
     assert content(dust) == _one_run_content(tenant, tmp_path / "ref")
-    assert result.log.count("Ignoring stream 'tickets'") == 1
+    assert result.log.count("Ignoring stream 'meetings'") == 1
 
 
 def test_rate_limit_429_waits_and_retries(tmp_path: Path, tenant: dict) -> None:

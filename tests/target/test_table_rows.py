@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import csv
+import json
 import logging
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
@@ -21,7 +22,7 @@ from target_dust.termination import StopRequest
 from sandbox.dust import DUST_API_KEY, DustSandbox
 from sandbox.dust_tables import TableRules
 from sandbox.generator import GENERATED_AT, generate_tenant
-from tests.target.support import dust_config, run_target, singer_lines
+from tests.target.support import STREAM_ORDER, dust_config, run_target, singer_lines
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -221,7 +222,80 @@ def test_a_new_store_never_overwrites_a_table_that_holds_rows(
     assert dust.tables.rows(COMPANIES) == before
 
 
-# -- licenses, from records staged in the store directly (the tap's stream is on its way) --
+LICENSE = {
+    "product": "Analytics",
+    "mrr": "100.5",
+    "_currency": "EUR",
+    "fromDate": "2025-01-01T00:00:00.000Z",
+    "toDate": "2025-12-31T00:00:00+02:00",
+    "renewalDate": "2026-01-01",
+    "renewalStatus": "ongoing",
+    "autoRenews": "true",
+}
+
+
+def complete_read(stream: str, records: list[dict[str, Any]], version: int) -> str:
+    """A tap's complete read of one stream: its records, then ACTIVATE_VERSION."""
+    lines = singer_lines({stream: records}, streams=[stream]).splitlines()
+    activate = {"type": "ACTIVATE_VERSION", "stream": stream, "version": version}
+    return "\n".join([*lines[:-1], json.dumps(activate), lines[-1]]) + "\n"
+
+
+def test_license_rows_follow_the_store_and_a_deleted_license_goes_after_a_complete_read(
+    dust: DustSandbox, tmp_path: Path, tenant: dict
+) -> None:
+    config = dust_config(dust, tmp_path)
+    acme, other = tenant["companies"][0], tenant["companies"][1]
+    licenses = [
+        {**LICENSE, "_id": "l1", "companyId": acme["_id"]},
+        {**LICENSE, "_id": "l2", "companyId": acme["_id"], "autoRenews": False, "arr": 12},
+        {**LICENSE, "_id": "l3", "companyId": other["_id"], "_currency": None},
+    ]
+    text = singer_lines({**tenant, "licenses": licenses}, streams=[*STREAM_ORDER, "licenses"])
+    run_target(config, text)
+    dust.settle_tables()
+
+    rows = dust.tables.rows(LICENSES)
+    assert set(rows) == {"l1", "l2", "l3"}
+    assert rows["l1"]["company_id"] == acme["_id"]
+    assert rows["l1"]["company_name"] == acme["name"]
+    assert rows["l1"]["mrr"] == 100.5
+    assert rows["l1"]["currency"] == "EUR"
+    assert rows["l1"]["auto_renews"] is True
+    assert rows["l2"]["auto_renews"] is False
+    assert rows["l1"]["to_date"] == {"type": "datetime", "epoch": 1767132000000}
+    assert rows["l3"]["currency"] is None  # neither the license nor its company has one
+    dust.log.clear()
+
+    run_target(config, complete_read("licenses", [licenses[0], licenses[2]], version=2))
+    dust.settle_tables()
+
+    assert set(dust.tables.rows(LICENSES)) == {"l1", "l3"}
+    assert row_posts(dust, LICENSES) == 0  # l1 and l3 did not change
+    assert row_posts(dust, COMPANIES) == 0
+    assert len(dust.tables.rows(COMPANIES)) == len(tenant["companies"])
+
+
+def test_a_deleted_company_loses_its_rows_after_a_complete_read(
+    dust: DustSandbox, tmp_path: Path, tenant: dict
+) -> None:
+    config = dust_config(dust, tmp_path)
+    gone = tenant["companies"][0]
+    licenses = [{**LICENSE, "_id": "l1", "companyId": gone["_id"]}]
+    text = singer_lines({**tenant, "licenses": licenses}, streams=[*STREAM_ORDER, "licenses"])
+    run_target(config, text)
+
+    result = run_target(config, complete_read("companies", tenant["companies"][1:], version=2))
+    dust.settle_tables()
+
+    assert gone["_id"] not in dust.tables.rows(COMPANIES)
+    assert len(dust.tables.rows(COMPANIES)) == len(tenant["companies"]) - 1
+    assert dust.tables.rows(LICENSES) == {}  # its license's record stays, its company went
+    assert "holds" in result.log
+    assert "where the store expects" not in result.log
+
+
+# -- kill and rerun, with the step driven directly -------------------------------------------
 
 
 @pytest.fixture
@@ -242,8 +316,8 @@ def tables_client(dust: DustSandbox) -> Iterator[DustTables]:
 
 
 def stage(store: Store, kind: str, record: dict[str, Any], company_id: str) -> None:
-    store.stage(stream=kind, kind=kind, pk=f'["{record["_id"]}"]', company_id=company_id,
-                record=record)  # fmt: skip
+    pk = json.dumps([record["_id"]])
+    store.stage(stream=kind, kind=kind, pk=pk, company_ids=[company_id], record=record)
 
 
 def table_sync(store: Store, tables: DustTables) -> TableSync:
@@ -267,58 +341,6 @@ def flush(store: Store, step: TableSync) -> None:
     step.sync()
 
 
-LICENSE = {
-    "companyId": "c1",
-    "product": "Analytics",
-    "mrr": "100.5",
-    "_currency": "EUR",
-    "fromDate": "2025-01-01T00:00:00.000Z",
-    "toDate": "2025-12-31T00:00:00+02:00",
-    "renewalDate": "2026-01-01",
-    "renewalStatus": "ongoing",
-    "autoRenews": "true",
-}
-
-
-def test_license_rows_follow_the_store_and_a_removed_license_is_deleted(
-    dust: DustSandbox, tmp_path: Path, tables_client: DustTables
-) -> None:
-    store = Store.open(str(tmp_path / "store.db"))
-    step = table_sync(store, tables_client)
-    stage(store, "companies", {"_id": "c1", "name": "Acme", "h": 4}, "c1")
-    stage(store, "licenses", {**LICENSE, "_id": "l1"}, "c1")
-    stage(store, "licenses", {**LICENSE, "_id": "l2", "autoRenews": False, "arr": 12}, "c1")
-    flush(store, step)
-    dust.settle_tables()
-
-    rows = dust.tables.rows(LICENSES)
-    assert set(rows) == {"l1", "l2"}
-    assert rows["l1"]["company_name"] == "Acme"
-    assert rows["l1"]["mrr"] == 100.5
-    assert rows["l1"]["currency"] == "EUR"
-    assert rows["l1"]["auto_renews"] is True
-    assert rows["l2"]["auto_renews"] is False
-    assert rows["l1"]["to_date"] == {"type": "datetime", "epoch": 1767132000000}
-
-    # A removal as the deletions sweep makes it: the record leaves, its company is dirty.
-    store._execute("DELETE FROM records WHERE stream = 'licenses' AND pk = ?", ('["l2"]',))
-    store._execute("UPDATE companies SET dirty = 1 WHERE company_id = 'c1'")
-    dust.log.clear()
-    flush(store, step)
-    dust.settle_tables()
-
-    assert set(dust.tables.rows(LICENSES)) == {"l1"}
-    assert row_posts(dust, LICENSES) == 0  # l1 did not change
-    assert row_posts(dust, COMPANIES) == 0
-
-    store._execute("DELETE FROM records WHERE company_id = 'c1'")  # the company is gone
-    flush(store, step)
-    dust.settle_tables()
-    assert dust.tables.rows(LICENSES) == {}
-    assert dust.tables.rows(COMPANIES) == {}
-    store.close()
-
-
 class Killed(BaseException):
     """A kill: nothing after it runs in this process."""
 
@@ -330,10 +352,10 @@ def test_kill_mid_sync_then_rerun_ends_with_the_rows_of_an_uninterrupted_run(
     path = str(tmp_path / "store.db")
     store = Store.open(path)
     for index in range(7):
-        stage(store, "companies", {"_id": f"c{index}", "name": f"Co {index}", "h": index},
-              f"c{index}")  # fmt: skip
-        stage(store, "licenses", {**LICENSE, "_id": f"l{index}", "companyId": f"c{index}"},
-              f"c{index}")  # fmt: skip
+        company = {"_id": f"c{index}", "name": f"Co {index}", "h": index}
+        stage(store, "companies", company, f"c{index}")
+        license_ = {**LICENSE, "_id": f"l{index}", "companyId": f"c{index}"}
+        stage(store, "licenses", license_, f"c{index}")
     store.commit()
     step = table_sync(store, tables_client)
     sent = []

@@ -10,16 +10,24 @@ from target_dust.render.document import (
     Document,
     RenderOptions,
 )
-from target_dust.render.layout import KINDS
+from target_dust.render.kinds import (
+    DEFAULT_LINKS,
+    OPTIONAL_SECTIONS,
+    STREAM_KINDS,
+    company_ids,
+)
 
 __all__ = [
+    "DEFAULT_LINKS",
     "DOCUMENT_ID_MODES",
     "ID_PREFIX",
-    "KINDS",
     "MAX_DOCUMENT_CHARS",
     "MIN_DOCUMENT_CHARS",
+    "OPTIONAL_SECTIONS",
     "SOURCE_TAG",
+    "STREAM_KINDS",
     "Document",
     "RenderOptions",
+    "company_ids",
     "render_company",
 ]

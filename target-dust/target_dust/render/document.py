@@ -30,8 +30,8 @@ PREFIX_TOKEN_LIMIT = 256
 ROOT_PREFIX_MAX_BYTES = 128
 ITEM_PREFIX_MAX_BYTES = 64
 
-# Below this a company's fixed parts (root prefix, headings, the note) might not fit.
-MIN_DOCUMENT_CHARS = 2_000
+# Below this a company's fixed parts (root prefix, sixteen headings, the note) might not fit.
+MIN_DOCUMENT_CHARS = 5_000
 MAX_DOCUMENT_CHARS = 2_000_000
 """Dust refuses text over 2 MiB (UTF-16 units) on its standard plans (403 quota error); sent
 as UTF-8 JSON, a document this long also stays under the 8 MB body limit (413)."""
@@ -47,6 +47,8 @@ class RenderOptions:
     max_document_chars: int = 750_000
     document_id_mode: str = "planhat_id"
     source_url_template: str | None = None
+    extra_sections: tuple[str, ...] = ()
+    """Kinds rendered only when asked for (sales, workflows, workspaces)."""
 
     def __post_init__(self) -> None:
         if not MIN_DOCUMENT_CHARS <= self.max_document_chars <= MAX_DOCUMENT_CHARS:

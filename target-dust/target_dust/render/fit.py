@@ -93,10 +93,19 @@ class ItemList:
         self.heading = Section(f"\n## {self.label} ({self.total})\n", self.summary or None)
 
     def shown(self) -> bool:
-        return self.total > 0
+        return True  # an empty list says so in its summary
 
     def dropped(self) -> int:
         return self.total - len(self.items)
+
+    def count_line(self, shown: int | None = None) -> str:
+        """How many items are shown, once some were dropped: no count without its items."""
+        shown = len(self.items) if shown is None else shown
+        return f"Shown: {shown} of {self.total} (see Left out).\n"
+
+    def mark_dropped(self) -> None:
+        if self.dropped():
+            self.heading.content = (self.summary or "") + self.count_line()
 
     def drop_until(self, size: int, limit: int) -> int:
         """Drop items from the end while `size` exceeds `limit`; return the new size."""
@@ -156,11 +165,19 @@ class Draft:
         if size <= limit:
             return
         self.limit = limit
+        # Room for the note and each list's count line, measured at their largest.
         budget = limit - utf16_len(self._note(largest=True))
+        budget -= sum(
+            utf16_len(items.count_line(items.total))
+            for items in self.lists
+            if items.total > items.keep
+        )
         size = _fill(self._bodies(), size, budget, max(_CONTENT_FLOOR, limit // _FLOOR_SHARE))
         by_label = {items.label: items for items in self.lists}
         for label in self.drop_order:
             size = by_label[label].drop_until(size, budget)
+        for items in self.lists:
+            items.mark_dropped()
         size = _fill(self._bodies(), size, budget, 0)  # what dropping freed, for the kept
         if size > budget:
             fields = [part.heading for part in self.fixed if part.heading.content]

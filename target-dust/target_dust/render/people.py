@@ -29,32 +29,41 @@ class Names:
             )
         return self.user(owner)
 
-    def participants(self, conversation: Mapping[str, Any]) -> str | None:
-        names: list[str] = []
+    def team(self, conversation: Mapping[str, Any]) -> str | None:
+        """Our side of a conversation: the Planhat users in it."""
+        names = []
         for user in _listed(conversation.get("users")):
             if isinstance(user, Mapping):
-                names.append(free_text(user.get("name")) or self.user(user.get("id")) or "")
+                names.append(free_text(user.get("name")) or self.user(user.get("id")))
             else:
-                names.append(self.user(user) or "")
+                names.append(self.user(user))
+        return _joined(names)
+
+    def contacts(self, conversation: Mapping[str, Any]) -> str | None:
+        """The customer's side of a conversation: its end users."""
+        names = []
         for enduser in _listed(conversation.get("endusers")):
             if isinstance(enduser, Mapping):
-                name = free_text(enduser.get("name")) or self._enduser(enduser.get("id"))
+                names.append(free_text(enduser.get("name")) or self.enduser(enduser.get("id")))
             else:
-                name = self._enduser(enduser)
-            names.append(name or "")
-        unique = list(dict.fromkeys(name for name in names if name))
-        return ", ".join(unique) or None
+                names.append(self.enduser(enduser))
+        return _joined(names)
 
     def respondent(self, answer: Mapping[str, Any]) -> str | None:
-        name = self._enduser(answer.get("euId"))
+        name = self.enduser(answer.get("euId"))
         email = free_text(answer.get("email"))
         if name and email and email != name:
             return f"{name} ({email})"
         return name or email
 
-    def _enduser(self, enduser_id: Any) -> str | None:
+    def enduser(self, enduser_id: Any) -> str | None:
         record = self._endusers.get(str(enduser_id)) if enduser_id else None
         return enduser_name(record) if record else None
+
+
+def _joined(names: list[str | None]) -> str | None:
+    unique = list(dict.fromkeys(name for name in names if name))
+    return ", ".join(unique) or None
 
 
 def _listed(value: Any) -> list:

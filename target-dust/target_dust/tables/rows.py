@@ -16,7 +16,16 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+from target_dust.render.commercial import currency
 from target_dust.render.document import source_url
+from target_dust.render.engagement import conversation_date
+from target_dust.render.facts import (
+    company_currency,
+    latest_conversation,
+    latest_nps_answer,
+    open_issues,
+    open_tasks,
+)
 from target_dust.render.people import Names
 from target_dust.render.values import epoch_ms, free_text, score, show
 from target_dust.store import CompanyRecords, canonical_json
@@ -25,8 +34,6 @@ from target_dust.tables.columns import COMPANIES_TABLE, LICENSES_TABLE, TableSpe
 Record = Mapping[str, Any]
 Cells = dict[str, Any]
 _NUMBER_TEXT = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
-_CLOSED = {"closed", "done", "completed", "complete", "resolved", "cancelled", "canceled"}
-_CLOSED |= {"solved", "fixed", "finished", "archived", "won", "lost"}
 
 
 @dataclass(frozen=True)
@@ -73,7 +80,8 @@ def _company_row(
     endusers = list(related.get("endusers") or ())
     names = Names(users, endusers)
     renewal = moment(company.get("renewalDate"))
-    nps = latest_nps(related.get("nps") or ())
+    nps = latest_nps_answer(related.get("nps") or ())
+    conversation = latest_conversation(related.get("conversations") or ())
     cells: Cells = {
         "company_id": _id(company),
         "name": free_text(company.get("name")),
@@ -84,17 +92,19 @@ def _company_row(
         "owner_name": names.owner(company.get("owner")),
         "mrr": number(company.get("mrr")),
         "arr": number(company.get("arr")),
-        "currency": free_text(currency(company)),
+        "currency": company_currency(company, related.get("licenses") or ()),
         "renewal_date": renewal,
         "days_to_renewal": None if renewal is None else (renewal.date() - as_of).days,
         "customer_since": moment(company.get("customerFrom")),
         "last_active_at": moment(company.get("lastActive")),
-        "last_conversation_at": latest(map(conversation_date, related.get("conversations") or ())),
+        "last_conversation_at": None
+        if conversation is None
+        else moment(conversation_date(conversation)),
         "latest_nps_score": None if nps is None else score(nps.get("score")),
         "latest_nps_at": None if nps is None else moment(nps.get("dateAnswered")),
         "end_user_count": len(endusers),
-        "open_task_count": sum(map(is_open, related.get("tasks") or ())),
-        "open_issue_count": sum(map(is_open, related.get("issues") or ())),
+        "open_task_count": len(open_tasks(related)),
+        "open_issue_count": len(open_issues(related)),
         "planhat_url": source_url(url_template, company),
         "updated_at": moment(company.get("updatedAt")),
     }
@@ -148,44 +158,6 @@ def moment(value: Any) -> datetime | None:
     """A date in any shape the values module reads (ISO text, epoch s or ms) as UTC."""
     stamp = epoch_ms(value)
     return None if stamp is None else datetime.fromtimestamp(stamp / 1000, UTC)
-
-
-def latest(values: Any) -> datetime | None:
-    """The latest of some dates; None when none is a date."""
-    known = [m for m in map(moment, values) if m is not None]
-    return max(known, default=None)
-
-
-def currency(record: Record) -> Any:
-    """The record's currency code, as each model names it."""
-    for field in ("_currency", "currency", "currencyId"):
-        if record.get(field) not in (None, ""):
-            return record.get(field)
-    return None
-
-
-def conversation_date(record: Record) -> Any:
-    """When a conversation took place, else when it was logged."""
-    return record.get("date") or record.get("createDate") or record.get("createdAt")
-
-
-def latest_nps(answers: Sequence[Record]) -> Record | None:
-    """The most recently answered NPS survey with a score."""
-    answered = [
-        (stamp, str(r.get("_id") or ""), r)
-        for r in answers
-        if score(r.get("score")) is not None
-        and (stamp := epoch_ms(r.get("dateAnswered"))) is not None
-    ]
-    return max(answered, key=lambda entry: entry[:2])[2] if answered else None
-
-
-def is_open(record: Record) -> bool:
-    """Open unless archived or its status says closed, done, won or lost."""
-    if record.get("archived") is True or record.get("isArchived") is True:
-        return False
-    status = show(record.get("status"))
-    return status is None or status.strip().casefold() not in _CLOSED
 
 
 def _id(record: Record) -> str | None:
