@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from pathlib import Path
 
-    from bench.runs import AloneRun, SyncRun
+    from bench.runs import AloneRun, PlanhatCost, SyncRun
     from bench.tenants import Change, TenantSize
 
 CHANGE_SHARE = 0.01
@@ -50,6 +50,8 @@ class TenantResult:
     change: Change
     tap_alone: AloneRun
     target_alone: AloneRun
+    narrow: PlanhatCost
+    """The tap alone with `NARROW_SELECTION`: what `select=` saves against `full`."""
     seconds: float
 
 
@@ -76,6 +78,8 @@ def measure_tenant(
         tap_alone, singer = bench.tap_alone()
         say(f"{size.name}: target alone (file -> target, fresh store, Dust limit off)")
         target_alone = bench.target_alone(singer)
+        say(f"{size.name}: tap alone with a narrow field selection (select=)")
+        narrow = bench.narrow_extraction()
     return TenantResult(
         size=size,
         seed=seed,
@@ -91,6 +95,7 @@ def measure_tenant(
         change=change,
         tap_alone=tap_alone,
         target_alone=target_alone,
+        narrow=narrow,
         seconds=time.monotonic() - started,
     )
 

@@ -18,6 +18,7 @@ from bench.cost import (
     per_full_minute,
 )
 from bench.goals import tap_peak_mb, target_cpu_ms_per_company, target_peak_mb
+from bench.runs import NARROW_SELECTION
 from bench.tenants import SIZES
 from sandbox.planhat import MODELS
 
@@ -42,7 +43,13 @@ def render(
         _goals(goals),
     ]
     for result in results:
-        parts += [_planhat(result), _bytes(result), _dust(result), _throughput(result)]
+        parts += [
+            _planhat(result),
+            _bytes(result),
+            _selection(result),
+            _dust(result),
+            _throughput(result),
+        ]
     notes = [*_tenants_not_run(results), *notes]
     if notes:
         parts.append("## Notes\n\n" + "\n".join(f"- {note}" for note in notes) + "\n")
@@ -156,6 +163,30 @@ def _bytes(result: TenantResult) -> str:
         ],
         rows,
     )
+
+
+def _selection(result: TenantResult) -> str:
+    """Bytes of a full extraction with every field, and with `NARROW_SELECTION` only."""
+    full = result.full.planhat.bytes_per_stream
+    narrow = result.narrow.bytes_per_stream
+    rows = []
+    for stream in [*sorted(full), "all streams"]:
+        whole = full.get(stream, sum(full.values()))
+        got = narrow.get(stream, 0) if stream in full else sum(narrow.values())
+        fields = ", ".join(NARROW_SELECTION.get(stream, ()))
+        rows.append(
+            [stream, fields, f"{whole / 1e6:,.2f}", f"{got / 1e6:,.2f}", _share(got, whole)]
+        )
+    return (
+        f"## {result.size.name}: bytes of a full sync with a narrow field selection\n\n"
+        + table(["Stream", "Fields selected", "All fields MB", "Selected MB", "of all"], rows)
+        + "\nThe tap asks Planhat for the selected fields plus `_id`, `updatedAt`, "
+        "`updateDate` and the company link (`select=`).\n"
+    )
+
+
+def _share(part: int, whole: int) -> str:
+    return f"{part / whole:.1%}" if whole else ""
 
 
 def _per_stream(run: SyncRun) -> str:

@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from tap_planhat.tap import TapPlanhat
+
 from bench.processes import TAP, TARGET, Finished, check, run_chain
 from sandbox.dust import DUST_API_KEY, DustSandbox
 from sandbox.dust_tables import TableRules
@@ -29,6 +31,17 @@ TABLES_AT_ONCE = TableRules(apply_after_seconds=0.0)
 """Row writes applied at once: the target's row count check then measures our work, not
 Dust's 10 s quiet period before it applies queued writes."""
 _TABLE_LINE = re.compile(r"Table (\S+) this run: (\d+) rows sent, (\d+) deleted")
+
+NARROW_SELECTION = {
+    "companies": ("name", "phase", "owner"),
+    "conversations": ("type", "subject", "date"),
+    "endusers": ("name", "email"),
+    "nps": ("score",),
+    "projects": ("name",),
+    "assets": ("name",),
+    "users": ("nickName", "email"),
+}
+"""What `meltano select` might keep for a slim directory: names and dates, no bodies."""
 
 
 @dataclass(frozen=True)
@@ -143,6 +156,25 @@ class Bench:
             )
         )
         return AloneRun(tap, _count_records(out)), out
+
+    def narrow_extraction(self) -> PlanhatCost:
+        """A full extraction with only `NARROW_SELECTION` selected, to a file."""
+        catalog = TapPlanhat(config=self.tap_config(), parse_env_config=False).catalog_dict
+        for entry in catalog["streams"]:
+            keep = NARROW_SELECTION.get(entry["tap_stream_id"], ())
+            for item in entry["metadata"]:
+                breadcrumb = item["breadcrumb"]
+                item["metadata"]["selected"] = not breadcrumb or breadcrumb[-1] in keep
+        catalog_file = self._write("narrow-catalog.json", catalog)
+        mark = len(self.planhat.log.entries())
+        check(
+            run_chain(
+                [("tap-narrow", [str(TAP), "--config", "tap.json", "--catalog", catalog_file])],
+                cwd=self.work,
+                stdout=self.work / "tap-narrow.singer",
+            )
+        )
+        return _planhat_cost(self.planhat.log.entries()[mark:])
 
     def target_alone(self, singer: Path) -> AloneRun:
         """The file from `tap_alone` into a fresh store and a fresh Dust without a limit."""

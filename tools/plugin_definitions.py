@@ -154,6 +154,7 @@ def setting(name: str, schema: dict[str, Any]) -> dict[str, Any]:
 def definition(plugin: Plugin, about: dict[str, Any]) -> dict[str, Any]:
     """The plugin's Meltano Hub definition (docs.meltano.com/reference/plugin-definition-syntax)."""
     settings = about["settings"]
+    required = settings.get("required", [])
     known = meltano_capabilities(plugin.plugin_type)
     return {
         "name": plugin.name,
@@ -169,7 +170,8 @@ def definition(plugin: Plugin, about: dict[str, Any]) -> dict[str, Any]:
         "maintenance_status": "development",
         "keywords": ["meltano_sdk", "api"],
         "capabilities": sorted(set(about["capabilities"]) & known),
-        "settings_group_validation": [sorted(settings.get("required", []))],
+        # A target whose dry run needs no Dust settings requires none: no group to declare.
+        **({"settings_group_validation": [sorted(required)]} if required else {}),
         "settings": [setting(name, schema) for name, schema in settings["properties"].items()],
     }
 

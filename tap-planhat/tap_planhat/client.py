@@ -54,6 +54,7 @@ from tap_planhat.incremental import (
     updated_at,
 )
 from tap_planhat.paging import FIRST_PAGE, Walk
+from tap_planhat.selection import READ_BY_THE_TAP, always_emitted, select_param
 from tap_planhat.throttle import retry_after
 from tap_planhat.values import RecordReader
 
@@ -62,6 +63,7 @@ if TYPE_CHECKING:
 
     import requests
     from singer_sdk.helpers.types import Context
+    from singer_sdk.singerlib import MetadataMapping
 
     from tap_planhat.tap import TapPlanhat
     from tap_planhat.throttle import Throttle
@@ -123,6 +125,8 @@ class PlanhatStream(RESTStream[PageToken]):
     """The `limit` asked for: the model's maximum page size."""
     page_size_is_documented: ClassVar[bool] = True
     """False where Planhat documents no maximum and may cap pages silently."""
+    company_key: ClassVar[str | None] = "companyId"
+    """The field that names a record's company: read and emitted whatever is selected."""
 
     backoff_factor: ClassVar[float] = 2.0
     """Seconds before the first retry; later retries double it (with jitter)."""
@@ -155,9 +159,23 @@ class PlanhatStream(RESTStream[PageToken]):
         return float(self.config["request_timeout"])
 
     @override
+    @property
+    def metadata(self) -> MetadataMapping:
+        return always_emitted(super().metadata, [self.company_key] if self.company_key else [])
+
+    @functools.cached_property
+    def _select(self) -> str | None:
+        """Planhat's `select` for this stream's catalog selection (`tap_planhat.selection`)."""
+        needed = [*READ_BY_THE_TAP, *([self.company_key] if self.company_key else [])]
+        return select_param(self.schema, self.mask, needed)
+
+    @override
     def get_url_params(self, context: Context | None, next_page_token: PageToken | None) -> dict:
         token = next_page_token or PageToken(0, NEWEST_FIRST, self.page_size)
-        return {"limit": token.limit, "offset": token.offset, "sort": token.sort}
+        params: dict[str, Any] = {"limit": token.limit, "offset": token.offset, "sort": token.sort}
+        if self._select is not None:
+            params["select"] = self._select
+        return params
 
     # Reading -----------------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ class CompaniesStream(PlanhatStream):
 
     name = "companies"
     path = "/companies"
+    company_key = None  # its own _id
     page_size = 5000
     schema = schemas.COMPANY
 
@@ -42,6 +43,7 @@ class NpsStream(PlanhatStream):
 
     name = "nps"
     path = "/nps"
+    company_key = "cId"
     page_size = 10000
     schema = schemas.NPS
 
@@ -71,6 +73,7 @@ class UsersStream(PlanhatStream):
 
     name = "users"
     path = "/users"
+    company_key = None  # team members, linked from companies by owner and coOwner
     page_size = 10000
     schema = schemas.USER
 

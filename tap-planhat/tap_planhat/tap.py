@@ -13,6 +13,7 @@ from singer_sdk import typing as th
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from typing_extensions import override
 
+from tap_planhat.logs import keep_events_on_one_line
 from tap_planhat.memory import return_freed_pages
 from tap_planhat.startup import (
     SetupError,
@@ -102,6 +103,10 @@ class TapPlanhat(Tap):
     ).to_dict()
 
     @override
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        keep_events_on_one_line()
+        super().__init__(*args, **kwargs)
+
     @classmethod
     def cb_config(cls, ctx: click.Context, param: click.Option, value: tuple[str, ...]) -> Any:
         """Each `--config` file must hold a JSON object: else one ERROR line, before anything."""
@@ -125,6 +130,7 @@ class TapPlanhat(Tap):
         catalog: IO[str] | None = None,
     ) -> None:
         """Run the tap; a failure it can explain ends in one ERROR line, not a traceback."""
+        keep_events_on_one_line()
         try:
             if state is not None:
                 text = state.read()
@@ -162,7 +168,7 @@ class TapPlanhat(Tap):
     @cached_property
     def throttle(self) -> Throttle:
         """The request quota every stream of this run draws from."""
-        return Throttle(self.config["max_requests_per_minute"])
+        return Throttle(self.config["max_requests_per_minute"], self.logger)
 
     @override
     def sync_all(self) -> None:

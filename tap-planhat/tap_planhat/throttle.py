@@ -8,6 +8,7 @@ for in its answers.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from email.utils import parsedate_to_datetime
@@ -45,9 +46,12 @@ class Throttle:
     """
 
     quota_window: float = 60.0
+    quiet_wait: float = 5.0
+    """Shorter waits for the limiter are pacing, not news: they are not logged."""
 
-    def __init__(self, per_minute: int) -> None:
+    def __init__(self, per_minute: int, logger: logging.Logger) -> None:
         self._per_minute = per_minute
+        self._logger = logger
         self._resume_at = 0.0
         self._lock = threading.Lock()
 
@@ -62,15 +66,32 @@ class Throttle:
             delay = self._resume_at - time.monotonic()
         if delay > 0:
             time.sleep(delay)
+        if self._limiter.try_acquire("planhat", blocking=False):
+            return
+        item = self._limiter.bucket_factory.wrap_item("planhat")
+        wait = self._limiter.bucket_factory.get(item).waiting(item) / 1000
+        if wait >= self.quiet_wait:
+            self._logger.info(
+                "Waiting %.0f s for Planhat's request quota: %d requests sent in the last "
+                "minute (max_requests_per_minute)",
+                wait,
+                self._per_minute,
+            )
         self._limiter.try_acquire("planhat")
 
     def observe(self, response: requests.Response) -> None:
         """Pause later requests when a successful answer says the quota is used up."""
         if response.headers.get("X-Rate-Limit-Remaining", "").strip() != "0":
             return
-        pause = retry_after(response)
+        pause = self.quota_window if (hint := retry_after(response)) is None else hint
         with self._lock:
-            self._resume_at = max(
-                self._resume_at,
-                time.monotonic() + (self.quota_window if pause is None else pause),
-            )
+            resume_at = time.monotonic() + pause
+            if resume_at <= self._resume_at:
+                return
+            self._resume_at = resume_at
+        self._logger.info(
+            "Planhat says the request quota is used up (X-Rate-Limit-Remaining: 0): "
+            "waiting %.1f s before the next request%s",
+            pause,
+            "" if hint is None else " (its Retry-After)",
+        )

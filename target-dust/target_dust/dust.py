@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 import random
+import threading
+from collections import Counter
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
@@ -26,14 +28,17 @@ if TYPE_CHECKING:
     import logging
     from collections.abc import Generator, Iterator
 
+_LIMITER, _RATE_LIMITED = "limiter", "429"
 LIST_PAGE_SIZE = 200
 CONNECT_TIMEOUT = 15.0
 _DETERMINISTIC_CORE_ERRORS = ("prefixes accrue", "tokenize", "reserved prefix", "must be unique")
 _CONFIG_STATUSES = (HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN, HTTPStatus.NOT_FOUND)
 _NOT_FOUND_SETTINGS = {
-    "workspace_not_found": "workspace_id",
+    "workspace_not_found": "workspace_id (and base_url: EU workspaces answer at "
+    "https://eu.dust.tt)",
     "space_not_found": "space_id",
-    "data_source_not_found": "data_source_id and space_id (the data source's own space)",
+    "data_source_not_found": "data_source_id, and space_id: it must be the data source's own "
+    "space (Dust answers the same for either)",
 }
 
 
@@ -122,6 +127,11 @@ class DustClient:
         self._session.mount("https://", adapter)
         # A second of slack: Dust counts arrivals by its own clock, we count departures.
         self._limiter = Limiter(Rate(max_upserts_per_minute, Duration.MINUTE + Duration.SECOND))
+        self._per_minute = max_upserts_per_minute
+        self._waits = Counter[str]()
+        """Requests held back now, by why: our upsert limiter, or Dust's 429 backoff."""
+        self._waits_lock = threading.Lock()
+        self._backing_off = threading.local()
         policy = retry or DEFAULT_RETRY
         on_transient = backoff.on_exception(
             backoff.expo,
@@ -139,11 +149,35 @@ class DustClient:
             factor=policy.rate_limit_base,
             max_value=policy.rate_limit_max,
             logger=logger,
+            on_backoff=self._start_rate_limit_wait,
         )
         self._send = on_rate_limit(on_transient(self._send_once))
 
     def __repr__(self) -> str:
         return f"DustClient({self.documents_url!r})"
+
+    def waiting(self) -> str | None:
+        """What upserts wait on right now, for the progress line; None when nothing waits."""
+        with self._waits_lock:
+            limited, refused = self._waits[_LIMITER], self._waits[_RATE_LIMITED]
+        reasons = []
+        if limited:
+            reasons.append(
+                f"{limited} upserts waiting for max_upserts_per_minute ({self._per_minute})"
+            )
+        if refused:
+            reasons.append(f"{refused} upserts backing off after Dust's 429 (rate limit)")
+        return "; ".join(reasons) or None
+
+    def _count_wait(self, reason: str, change: int) -> None:
+        with self._waits_lock:
+            self._waits[reason] += change
+
+    def _start_rate_limit_wait(self, _details: object) -> None:
+        """A call backs off after a 429; it counts as waiting until it returns (`_call`)."""
+        if not getattr(self._backing_off, "active", False):
+            self._backing_off.active = True
+            self._count_wait(_RATE_LIMITED, 1)
 
     def close(self) -> None:
         self._session.close()
@@ -163,6 +197,10 @@ class DustClient:
     def delete(self, document_id: str) -> None:
         """Remove a document; a missing one is fine (Dust's DELETE is idempotent)."""
         self._call("DELETE", self._document_url(document_id))
+
+    def check_access(self) -> None:
+        """One cheap read: a wrong key, workspace, space or data source raises `DustConfigError`."""
+        self._call("GET", self.documents_url, params={"limit": 1})
 
     def list_documents(self) -> Iterator[dict[str, Any]]:
         """Every document of the data source (without text), page by page."""
@@ -199,10 +237,18 @@ class DustClient:
                 f"Dust kept failing for {method} {url} after retries: {exc}. If it cannot be "
                 "reached at all, check base_url (https://dust.tt, or https://eu.dust.tt for EU)"
             ) from None
+        finally:
+            if getattr(self._backing_off, "active", False):
+                self._backing_off.active = False
+                self._count_wait(_RATE_LIMITED, -1)
 
     def _send_once(self, method: str, url: str, *, limited: bool, **kwargs: Any) -> dict:
-        if limited:
-            self._limiter.try_acquire("upserts")
+        if limited and not self._limiter.try_acquire("upserts", blocking=False):
+            self._count_wait(_LIMITER, 1)
+            try:
+                self._limiter.try_acquire("upserts")
+            finally:
+                self._count_wait(_LIMITER, -1)
         try:
             response = self._session.request(method, url, timeout=self._timeout, **kwargs)
         except (requests.ConnectionError, requests.Timeout) as exc:

@@ -1,25 +1,29 @@
 """What a person watching a sync sees on stderr.
 
-A line per company, as the original script printed, a periodic count with the upsert
-rate and the time left (a full sync of thousands of companies takes an hour at Dust's
-120 upserts per minute), and one summary at the end of the run.
+A full sync of thousands of companies takes an hour at Dust's 120 upserts per minute, so
+a progress line comes every few seconds, whatever happens meanwhile: how many companies
+are done of how many, the upsert rate, the time left, and what the run waits on (Dust's
+limit, a large render). Each company's own lines are DEBUG; a failed one is an ERROR; one
+summary ends the run.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import defaultdict
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import logging
-    from collections.abc import Sequence
+    from collections.abc import Callable, Iterator, Sequence
 
     from target_dust.schema_check import OddValues
     from target_dust.store import SetAsideGroup
 
-REPORT_EVERY_SECONDS = 30.0
+REPORT_EVERY_SECONDS = 10.0
 
 
 @dataclass
@@ -33,26 +37,62 @@ class Tally:
     """Documents deleted because their company is no longer in Planhat."""
     removed: int = 0
     """Records removed from the store because a complete read did not list them."""
+    started: float = field(default_factory=time.monotonic)
 
 
 class Progress:
-    """Reports one flush over `total` dirty companies, examined and sent one by one."""
+    """Reports one flush over `total` dirty companies, examined and sent one by one.
 
-    def __init__(self, logger: logging.Logger, tally: Tally, *, total: int, verb: str) -> None:
+    Used as a context manager: a reporter thread writes the progress line every
+    `REPORT_EVERY_SECONDS` until the flush ends. `waiting` says what the destination's
+    sends wait on, if anything.
+    """
+
+    def __init__(
+        self,
+        logger: logging.Logger,
+        tally: Tally,
+        *,
+        total: int,
+        verb: str,
+        waiting: Callable[[], str | None] = lambda: None,
+    ) -> None:
         self._logger = logger
         self._tally = tally
         self._total = total
         self._verb = verb
+        self._waiting = waiting
         self._examined = 0
         self._queued = 0
         self._finished = 0
+        self._rendering: tuple[str, float] | None = None
         self._started = time.monotonic()
-        self._reported = self._started
+        self._stop = threading.Event()
+        self._reporter = threading.Thread(
+            target=self._report_until_stopped, name="progress", daemon=True
+        )
+
+    def __enter__(self) -> Progress:
+        self._reporter.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._reporter.join()
+
+    @contextmanager
+    def rendering(self, name: str) -> Iterator[None]:
+        """Around one company's render, so a long one shows in the progress line."""
+        self._rendering = (name, time.monotonic())
+        try:
+            yield
+        finally:
+            self._rendering = None
 
     def processing(self, name: str, company_id: str) -> None:
         self._examined += 1
         self._queued += 1
-        self._logger.info("Processing company: %s (%s)", name, company_id)
+        self._logger.debug("Processing company: %s (%s)", name, company_id)
 
     def unchanged(self) -> None:
         self._examined += 1
@@ -70,8 +110,7 @@ class Progress:
     def done(self, name: str) -> None:
         self._finished += 1
         self._tally.upserted += 1
-        self._logger.info("✓ %s", name)
-        self._maybe_report()
+        self._logger.debug("✓ %s", name)
 
     def failed(self, name: str, company_id: str, reason: str) -> None:
         self._finished += 1
@@ -82,26 +121,38 @@ class Progress:
             company_id,
             reason,
         )
-        self._maybe_report()
 
-    def _maybe_report(self) -> None:
+    def _report_until_stopped(self) -> None:
+        while not self._stop.wait(REPORT_EVERY_SECONDS):
+            self.report()
+
+    def report(self) -> None:
+        """One progress line: done/total, rate, time left, and what the run waits on."""
         now = time.monotonic()
-        if now - self._reported < REPORT_EVERY_SECONDS:
-            return
-        self._reported = now
         minutes = (now - self._started) / 60
         rate = self._finished / minutes if minutes else 0.0
         # Pessimistic: companies not examined yet are counted as needing an upsert.
         left = self._total - self._examined + self._queued - self._finished
-        eta = f", at most about {_duration(left / rate * 60)} left" if rate else ""
+        if not left:
+            eta = ""
+        elif rate:
+            eta = f", at most about {_duration(left / rate * 60)} left"
+        else:
+            eta = ", time left not known yet"
+        waits = [self._waiting()]
+        if (rendering := self._rendering) is not None:
+            name, since = rendering
+            waits.append(f"rendering {name} ({_duration(now - since)} so far)")
+        waiting = "; ".join(w for w in waits if w)
         self._logger.info(
-            "Progress: %d of %d companies examined, %d documents %s, %.0f per minute%s",
-            self._examined,
+            "Progress: %d of %d companies done, %d documents %s, %.0f per minute%s%s",
+            self._examined - self._queued + self._finished,
             self._total,
             self._finished,
             self._verb,
             rate,
             eta,
+            f"; waiting on: {waiting}" if waiting else "",
         )
 
 
@@ -115,7 +166,7 @@ def log_summary(
     """
     logger.info(
         "Dust sync summary: %d %s, %d unchanged, %d failed, %d pending, %d orphans, "
-        "%d deleted (%d records no longer in Planhat removed)",
+        "%d deleted (%d records no longer in Planhat removed), in %s",
         tally.upserted,
         verb,
         tally.unchanged,
@@ -124,6 +175,7 @@ def log_summary(
         orphans,
         tally.deleted,
         tally.removed,
+        _duration(time.monotonic() - tally.started),
     )
 
 
@@ -132,8 +184,8 @@ def log_intake_summary(
 ) -> None:
     """A line per stream with odd values, and one per stream and reason for set-aside records."""
     by_stream: dict[str, list[str]] = defaultdict(list)
-    for (stream, field, what), count in sorted(odd.items()):
-        by_stream[stream].append(f"{field} {count}x ({what})")
+    for (stream, name, what), count in sorted(odd.items()):
+        by_stream[stream].append(f"{name} {count}x ({what})")
     for stream, fields in by_stream.items():
         logger.info(
             "Stream %s: values that do not match the schema were kept as sent and rendered: %s",

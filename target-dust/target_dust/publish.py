@@ -51,6 +51,9 @@ class Destination(Protocol):
     def existing_document(self) -> dict[str, Any] | None:
         """Any document of this target already in the data source."""
 
+    def waiting(self) -> str | None:
+        """What sends wait on right now (a rate limit), for the progress line."""
+
     def close(self) -> None:
         """Release connections."""
 
@@ -73,6 +76,9 @@ class DustDestination:
 
     def existing_document(self) -> dict[str, Any] | None:
         return next((d for d in self.client.list_documents() if _is_ours(d)), None)
+
+    def waiting(self) -> str | None:
+        return self.client.waiting()
 
     def close(self) -> None:
         self.client.close()
@@ -100,6 +106,9 @@ class DryRunDestination:
             (self.output_dir / f"{stem}{suffix}").unlink(missing_ok=True)
 
     def existing_document(self) -> dict[str, Any] | None:
+        return None
+
+    def waiting(self) -> str | None:
         return None
 
     def close(self) -> None:
@@ -210,7 +219,23 @@ class Publisher:
             return
         users = self.store.users()
         custom_fields = self.store.shared_records(CUSTOMFIELDS)
-        progress = Progress(self._logger, self._tally, total=len(dirty), verb=self._verb)
+        progress = Progress(
+            self._logger,
+            self._tally,
+            total=len(dirty),
+            verb=self._verb,
+            waiting=self.destination.waiting,
+        )
+        with progress:
+            self._send_all(dirty, users, custom_fields, progress)
+
+    def _send_all(
+        self,
+        dirty: list[str],
+        users: dict[str, dict[str, Any]],
+        custom_fields: list[dict[str, Any]],
+        progress: Progress,
+    ) -> None:
         in_flight: dict[Future[None], _Job] = {}
         pool = ThreadPoolExecutor(self._concurrency, thread_name_prefix="dust")
         try:
@@ -286,10 +311,11 @@ class Publisher:
             return None
         name = str(records.company.get("name") or company_id)
         try:
-            document = render_company(
-                records.company, records.related, users, self._options, custom_fields
-            )
-            payload_hash = document.payload_hash()
+            with progress.rendering(name):
+                document = render_company(
+                    records.company, records.related, users, self._options, custom_fields
+                )
+                payload_hash = document.payload_hash()
         except Exception as exc:  # one bad record must not stop the other companies
             self._logger.exception("✗ %s (%s): cannot render the document", name, company_id)
             self.store.mark_failed(company_id, f"render error: {exc!r}")

@@ -25,6 +25,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
 from target_dust.lock import FileLock, StoreInUseError, holder_name, lock_schema
 
 if TYPE_CHECKING:
@@ -32,6 +35,12 @@ if TYPE_CHECKING:
 
 SCHEMA_VERSION = "2"
 """2: a record links to any number of companies (`record_companies`), not one column."""
+POSTGRES_SCHEMES = ("postgresql", "postgres")
+"""URL schemes of a PostgreSQL store, with or without a `+driver` (`postgresql+psycopg`)."""
+STORE_URL_FORMS = (
+    "a SQLite file path, sqlite:///path, or a PostgreSQL URL (postgresql://, postgres://, "
+    "postgresql+psycopg://, postgresql+psycopg2://)"
+)
 POSTGRES_EXTRA_HINT = "pip install 'target-dust[postgres]'"
 SQLITE_BUSY_TIMEOUT_SECONDS = 5.0
 """How long a write waits for another program holding the SQLite file, then fails."""
@@ -133,6 +142,43 @@ def _connect_sqlite(path: str) -> sqlite3.Connection:
     if check != "ok":
         raise StoreError(_corrupt_message(path, check))
     return connection
+
+
+@dataclass(frozen=True)
+class StoreLocation:
+    """Where `store_url` points: a SQLite file (or `:memory:`) or a PostgreSQL server."""
+
+    engine: str
+    """`sqlite` or `postgresql`."""
+    address: str
+    """The SQLite path, or a URL that psycopg (libpq) connects to."""
+    description: str
+    """How an operator names it: the path, or the URL without its password."""
+
+
+def store_location(url: str) -> StoreLocation:
+    """Read `store_url` in every form Meltano users write; refuse any other by its scheme.
+
+    The `+driver` of a SQLAlchemy URL (`postgresql+psycopg2://`, as target-postgres
+    takes) is only a hint for SQLAlchemy: the target connects with psycopg whatever it
+    says, so only the database kind counts.
+    """
+    scheme, separator, rest = url.partition("://")
+    if not separator:
+        return StoreLocation("sqlite", url, url)
+    kind = scheme.lower().partition("+")[0]
+    if kind in POSTGRES_SCHEMES:
+        return StoreLocation("postgresql", f"postgresql://{rest}", redacted_url(url))
+    if kind == "sqlite":
+        try:
+            path = make_url(url).database or ":memory:"
+        except ArgumentError as exc:
+            raise StoreError(f"store_url is not a valid sqlite URL ({exc}).") from None
+        return StoreLocation("sqlite", path, path)
+    raise StoreError(
+        f"store_url uses {scheme}://, where target-dust cannot keep its records: set it "
+        f"to {STORE_URL_FORMS}."
+    )
 
 
 def redacted_url(url: str) -> str:
@@ -323,9 +369,10 @@ class Store:
         The store is locked for this process until `close()`, so a second run on it stops
         at once instead of interleaving with the first.
         """
-        if url.startswith(("postgresql://", "postgres://")):
-            return cls._open_postgres(url, guard)
-        path = url.removeprefix("sqlite:///")
+        location = store_location(url)
+        if location.engine == "postgresql":
+            return cls._open_postgres(location, guard)
+        path = location.address
         if path == ":memory:":
             connection = sqlite3.connect(path)
             return cls(connection, placeholder="?", description=path, driver_error=sqlite3.Error)
@@ -354,17 +401,17 @@ class Store:
             raise
 
     @classmethod
-    def _open_postgres(cls, url: str, guard: AbstractContextManager[Any]) -> Store:
+    def _open_postgres(cls, location: StoreLocation, guard: AbstractContextManager[Any]) -> Store:
         try:
             import psycopg  # noqa: PLC0415 - optional dependency
         except ImportError as exc:
             raise StoreError(
                 f"a PostgreSQL store_url needs psycopg: {POSTGRES_EXTRA_HINT}"
             ) from exc
-        description = redacted_url(url)
+        description = location.description
         try:
             # The application name tells a second run refused by the lock who holds it.
-            connection = psycopg.connect(url, application_name=holder_name())
+            connection = psycopg.connect(location.address, application_name=holder_name())
             lock_schema(connection)
         except StoreInUseError as exc:
             connection.close()

@@ -7,6 +7,7 @@ from collections import Counter
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+import click
 from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.singerlib.exceptions import InvalidInputLine
@@ -15,6 +16,7 @@ from singer_sdk.target_base import Target
 from target_dust.dust import DustClient, DustError
 from target_dust.dust_tables import DustTables
 from target_dust.intake import Intake, StreamLink
+from target_dust.logs import keep_events_on_one_line
 from target_dust.messages import MessageReader
 from target_dust.progress import log_intake_summary
 from target_dust.publish import DryRunDestination, DustDestination, Publisher, StoreLostError
@@ -37,12 +39,13 @@ from target_dust.termination import MAX_STOP_WAIT_SECONDS, StopRequest, exit_now
 if TYPE_CHECKING:
     from types import FrameType
 
-    import click
     from singer_sdk.sinks import Sink
 
 DEFAULT_STREAMS = {name: StreamLink(name, keys) for name, keys in DEFAULT_LINKS.items()}
 """The tap's streams, each named as its kind, linked as the kinds table says."""
 DEFAULT_STORE_URL = ".target-dust/store.db"
+DUST_SETTINGS = ("api_key", "workspace_id", "space_id", "data_source_id")
+"""Needed to reach Dust, so required unless `dry_run` is on."""
 STOPS = (DustError, StoreError, StoreLostError, InvalidInputLine, DeletionRefusedError)
 """Errors whose message names the cause and the fix: one ERROR line, no traceback."""
 
@@ -56,29 +59,26 @@ class TargetDust(Target):
         th.Property(
             "api_key",
             th.StringType,
-            required=True,
             secret=True,
             title="API key",
-            description="Dust workspace API key (sk-...) with write access to the space.",
+            description="Dust workspace API key (sk-...) with write access to the space. "
+            "Required, like workspace_id, space_id and data_source_id, unless dry_run is on.",
         ),
         th.Property(
             "workspace_id",
             th.StringType,
-            required=True,
             title="Workspace id",
             description="Dust workspace sId, as in the workspace URL.",
         ),
         th.Property(
             "space_id",
             th.StringType,
-            required=True,
             title="Space id",
             description="sId of the space that holds the data source.",
         ),
         th.Property(
             "data_source_id",
             th.StringType,
-            required=True,
             title="Data source id",
             description="sId (dts_...) of a folder data source; connector data sources are "
             "read-only.",
@@ -96,8 +96,10 @@ class TargetDust(Target):
             default=DEFAULT_STORE_URL,
             title="Record store",
             description="Where records are kept between runs: a SQLite file path (or "
-            "sqlite:///path), or a postgresql:// URL for runners whose disk does not survive "
-            "a run (needs `pip install 'target-dust[postgres]'`).",
+            "sqlite:///path), or a PostgreSQL URL (postgresql://, postgres://, "
+            "postgresql+psycopg:// or postgresql+psycopg2://) for runners whose disk does not "
+            "survive a run (needs `pip install 'target-dust[postgres]'`). Other URLs are "
+            "refused.",
         ),
         th.Property(
             "concurrency",
@@ -229,6 +231,7 @@ class TargetDust(Target):
     message_reader_class = MessageReader
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        keep_events_on_one_line()
         super().__init__(*args, **kwargs)
         self.max_parallelism = 1  # one flush at a time: it renders every dirty company
         self.stopping = StopRequest(
@@ -239,15 +242,83 @@ class TargetDust(Target):
         self.odd_values: OddValues = Counter()
         _ = self.stream_links  # a bad `streams` setting fails at start, not mid-stream
 
+    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+        """The schema's checks, then the Dust settings, which only a dry run may leave out."""
+        errors = super()._validate_config(raise_errors=raise_errors)
+        if self._config.get("dry_run"):
+            return errors
+        missing = [
+            f"'{name}' is a required property unless dry_run is true"
+            for name in DUST_SETTINGS
+            if not self._config.get(name)
+        ]
+        if missing and raise_errors:
+            raise ConfigValidationError("Config validation failed", errors=missing)
+        return errors + missing
+
     @classmethod
     def invoke(cls, **kwargs: Any) -> None:  # type: ignore[override]
         """Run from the command line; an error a person can act on ends in one ERROR line."""
+        keep_events_on_one_line()
         try:
             super().invoke(**kwargs)
         except STOPS as exc:
             cls.logger.debug("The run stopped here:", exc_info=True)
             cls.logger.error("%s", exc)  # noqa: TRY400 - the message says it all
             sys.exit(1)
+
+    @classmethod
+    def get_singer_command(cls) -> click.Command:
+        """The SDK's command, plus `--test`: check the Dust settings and exit."""
+        command = super().get_singer_command()
+        command.params.append(
+            click.Option(
+                ["--test"],
+                is_flag=True,
+                expose_value=False,
+                callback=cls.cb_test,
+                help="Check api_key, workspace_id, space_id and data_source_id with one read "
+                "from Dust, say which is wrong, and exit (non-zero if one is).",
+            )
+        )
+        return command
+
+    @classmethod
+    def cb_test(cls, ctx: click.Context, param: click.Option, value: bool) -> None:
+        """`--test`: the click callback, run once `--config` is read."""
+        if not value:
+            return
+        config = ctx.params["config"]  # --config is eager: read before this callback runs
+        try:
+            target = cls(config=config.config, parse_env_config=config.parse_env)
+            message = target.check_settings()
+        except ConfigValidationError as exc:
+            cls.logger.error("Config validation failed: %s", "; ".join(exc.errors))  # noqa: TRY400
+            ctx.exit(1)
+        except DustError as exc:
+            cls.logger.error("%s", exc)  # noqa: TRY400 - the message says it all
+            ctx.exit(1)
+        cls.logger.info("%s", message)
+        ctx.exit(0)
+
+    def check_settings(self) -> str:
+        """Read from the data source once; raise `DustError` naming the setting that is wrong."""
+        if self.config.get("dry_run"):
+            return (
+                f"dry_run is on: documents go to {self.config['output_dir']}, Dust is not "
+                "called, so there is no Dust setting to check."
+            )
+        client = self._dust_client()
+        try:
+            client.check_access()
+        finally:
+            client.close()
+        return (
+            f"Dust settings work: data source {self.config['data_source_id']} in space "
+            f"{self.config['space_id']} of workspace {self.config['workspace_id']} at "
+            f"{self.config['base_url']} can be read with this api_key (write access is "
+            "checked by the first upsert)."
+        )
 
     @classmethod
     def cb_config(cls, ctx: click.Context, param: click.Option, value: tuple[str, ...]) -> Any:
@@ -301,17 +372,10 @@ class TargetDust(Target):
             )
             rows = CsvRows(self.config["output_dir"])
         else:
-            client = DustClient(
-                base_url=self.config["base_url"],
-                api_key=self.config["api_key"],
-                workspace_id=self.config["workspace_id"],
-                space_id=self.config["space_id"],
-                data_source_id=self.config["data_source_id"],
-                max_upserts_per_minute=self.config["max_upserts_per_minute"],
-                concurrency=self.config["concurrency"],
-                timeout=self.config["request_timeout"],
-                logger=self.logger,
-            )
+            client = self._dust_client()
+            # Before the store opens and any state is written: a wrong key or id stops even
+            # a run with nothing to send, instead of passing unnoticed.
+            client.check_access()
             destination = DustDestination(client)
             rows = DustRows(DustTables(client, logger=self.logger))
         specs = [TABLES[key] for key in dict.fromkeys(self.config.get("tables") or ())]
@@ -336,6 +400,19 @@ class TargetDust(Target):
             stopping=self.stopping,
             logger=self.logger,
             tables=tables if specs else None,
+        )
+
+    def _dust_client(self) -> DustClient:
+        return DustClient(
+            base_url=self.config["base_url"],
+            api_key=self.config["api_key"],
+            workspace_id=self.config["workspace_id"],
+            space_id=self.config["space_id"],
+            data_source_id=self.config["data_source_id"],
+            max_upserts_per_minute=self.config["max_upserts_per_minute"],
+            concurrency=self.config["concurrency"],
+            timeout=self.config["request_timeout"],
+            logger=self.logger,
         )
 
     @cached_property

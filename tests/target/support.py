@@ -72,14 +72,14 @@ class RunResult:
         return [json.loads(line) for line in self.stdout.splitlines() if line.strip()]
 
 
-def run_target(config: dict[str, Any], text: str) -> RunResult:
+def run_target(config: dict[str, Any], text: str, *, level: int = logging.INFO) -> RunResult:
     """Run the target in-process on `text`; return stdout (state lines) and its log."""
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
     logger = logging.getLogger("target-dust")
-    level = logger.level
+    saved_level = logger.level
     logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
+    logger.setLevel(level)
     stdout = io.StringIO()
     target = None
     try:
@@ -91,7 +91,7 @@ def run_target(config: dict[str, Any], text: str) -> RunResult:
         raise
     finally:
         logger.removeHandler(handler)
-        logger.setLevel(level)
+        logger.setLevel(saved_level)
     return RunResult(stdout.getvalue(), stream.getvalue())
 
 
@@ -133,13 +133,15 @@ def errors(dust: DustSandbox) -> list[Any]:
 TARGET = str(Path(sys.executable).with_name("target-dust"))
 
 
-def run_cli(config: dict[str, Any] | str, tmp_path: Path, text: str) -> subprocess.CompletedProcess:
+def run_cli(
+    config: dict[str, Any] | str, tmp_path: Path, text: str, *args: str
+) -> subprocess.CompletedProcess:
     """Run the installed `target-dust --config FILE` as Meltano does; `config` may be raw text."""
     config_path = tmp_path / "cli-config.json"
     raw = config if isinstance(config, str) else json.dumps(config)
     config_path.write_text(raw, encoding="utf-8")
     return subprocess.run(
-        [TARGET, "--config", str(config_path)],
+        [TARGET, "--config", str(config_path), *args],
         input=text,
         capture_output=True,
         text=True,

@@ -95,6 +95,6 @@ def test_the_api_key_appears_in_no_output_or_file(tmp_path: Path) -> None:
         p for p in tmp_path.rglob("*") if p.is_file() and not p.name.endswith("-config.json")
     ]
     assert any(p.suffix == ".md" for p in written)
-    assert any(p.name.startswith("other.db") for p in written)
+    assert not any(p.name.startswith("other.db") for p in written)  # refused before the store
     for path in written:
         assert secret.encode() not in path.read_bytes(), path

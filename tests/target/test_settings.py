@@ -11,6 +11,8 @@ import pytest
 from singer_sdk.exceptions import ConfigValidationError
 from target_dust.target import TargetDust
 
+from tests.target.support import run_cli, run_target, singer_lines
+
 REQUIRED = {"api_key": "sk-x", "workspace_id": "w", "space_id": "s", "data_source_id": "d"}
 OURS = {
     "api_key", "workspace_id", "space_id", "data_source_id", "base_url", "store_url",
@@ -32,7 +34,9 @@ def test_about_documents_every_setting() -> None:
         assert properties[name].get("description"), name
         assert properties[name].get("title"), name
     assert properties["api_key"]["secret"] is True
-    assert set(settings["required"]) == set(REQUIRED)
+    assert not settings.get("required")  # a dry run needs none of the Dust settings
+    for name in REQUIRED:
+        assert "dry_run" in properties["api_key"]["description"], name
     assert "batch" not in json.loads(about.stdout)["capabilities"]
 
 
@@ -64,7 +68,27 @@ def test_bad_settings_fail_at_start(overrides: dict, message: str) -> None:
     assert message in str(failure.value) + " ".join(failure.value.errors)
 
 
-def test_missing_api_key_is_named() -> None:
+@pytest.mark.parametrize("missing", sorted(REQUIRED))
+def test_missing_dust_setting_is_named(missing: str) -> None:
     with pytest.raises(ConfigValidationError) as failure:
-        TargetDust(config={k: v for k, v in REQUIRED.items() if k != "api_key"})
-    assert "api_key" in " ".join(failure.value.errors)
+        TargetDust(config={k: v for k, v in REQUIRED.items() if k != missing})
+    assert failure.value.errors == [f"'{missing}' is a required property unless dry_run is true"]
+
+
+def test_dry_run_needs_no_dust_settings(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    config = {"dry_run": True, "output_dir": str(out), "store_url": str(tmp_path / "s.db")}
+    company = {"_id": "c1", "name": "Acme", "updatedAt": "2025-01-01T00:00:00.000Z"}
+
+    result = run_target(config, singer_lines({"companies": [company]}))
+
+    assert result.states  # the run went through and confirmed the tap's state
+    assert (out / "planhat-company-c1.json").exists()
+
+
+def test_missing_dust_settings_fail_the_cli_naming_them(tmp_path: Path) -> None:
+    done = run_cli({"workspace_id": "w", "space_id": "s"}, tmp_path, "")
+
+    assert done.returncode == 1
+    assert "'api_key' is a required property unless dry_run is true" in done.stderr
+    assert "'data_source_id' is a required property unless dry_run is true" in done.stderr

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 ACME = {"_id": "c1", "name": "Acme", "owner": {"_id": "u1", "nickName": "Ann"}}
+WAL_FILES = ("store.db-wal", "store.db-shm")
 GLOBEX = {"_id": "c2", "name": "Globex", "owner": "u1"}
 INITECH = {"_id": "c3", "name": "Initech", "owner": "u2"}
 
@@ -205,6 +206,57 @@ def test_records_without_a_key_value_have_no_primary_key() -> None:
     assert primary_key({"id": 0}, ["id"]) == "[0]"
     for record in ({"a": 1}, {"_id": None}, {"_id": ""}):
         assert primary_key(record, []) is None
+
+
+@pytest.mark.parametrize(
+    "scheme", ["postgresql", "postgres", "postgresql+psycopg", "postgresql+psycopg2"]
+)
+def test_every_postgres_url_form_opens_the_server(
+    scheme: str, postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    url = scheme + postgres_url[postgres_url.index("://") :]
+    store = Store.open(url)
+    try:
+        assert stage_company(store, {"_id": f"via-{scheme}", "name": "Acme"})
+        store.commit()
+    finally:
+        store.close()
+    assert list(tmp_path.iterdir()) == []  # no SQLite file named after the URL
+    reopened = Store.open(postgres_url)  # the same database, whichever form opened it
+    try:
+        assert f"via-{scheme}" in reopened.dirty_companies()
+    finally:
+        reopened.close()
+
+
+@pytest.mark.parametrize("url", ["store.db", "sqlite:///store.db", "sqlite:///{tmp}/store.db"])
+def test_sqlite_path_forms_open_the_file(
+    url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    store = Store.open(url.format(tmp=tmp_path))  # relative, relative URL, absolute URL
+    stage_company(store, ACME)
+    store.close()
+    assert {p.name for p in tmp_path.iterdir()} <= {"store.db", "store.db.lock", *WAL_FILES}
+    assert (tmp_path / "store.db").exists()
+
+
+@pytest.mark.parametrize(
+    "url", ["mysql://planhat:s3cret@db/dust", "file:///tmp/store.db", "mssql+pyodbc://h/d"]
+)
+def test_other_urls_are_refused_by_scheme(
+    url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    scheme = url.split("://")[0]
+    with pytest.raises(StoreError) as refused:
+        Store.open(url)
+    message = str(refused.value)
+    assert message.startswith(f"store_url uses {scheme}://, where target-dust cannot keep")
+    assert "postgresql+psycopg://" in message
+    assert "s3cret" not in message
+    assert list(tmp_path.iterdir()) == []  # nothing created
 
 
 def test_no_lookup_of_staging_or_the_flush_reads_a_whole_table(tmp_path: Path) -> None:
