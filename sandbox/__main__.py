@@ -18,7 +18,13 @@ from pathlib import Path
 from sandbox.common import FAULT_KINDS, Faults
 from sandbox.dust import DustSandbox
 from sandbox.dust_tables import ROW_ORDERS, UNKNOWN_ROW_DELETES, TableRules
-from sandbox.generator import MODEL_NAMES, PER_COMPANY, generate_tenant
+from sandbox.generator import (
+    MODEL_NAMES,
+    PER_COMPANY,
+    UNDATED,
+    WITHOUT_UPDATED_AT,
+    generate_tenant,
+)
 from sandbox.planhat import MODELS, NPS_COMPANY_PARAMS, OVER_LIMIT_ANSWERS, PlanhatSandbox
 from sandbox.values import SHAPES
 
@@ -71,6 +77,12 @@ def parser() -> argparse.ArgumentParser:
         metavar="SPEC",
         help="share of records without createdAt/updatedAt per model, e.g. nps=1,projects=0; "
         "'none' dates every record (default: the generator's UNDATED)",
+    )
+    tenant.add_argument(
+        "--all-carry-updated-at",
+        action="store_true",
+        help=f"the other answer to planhat-api.md §11.3: {', '.join(WITHOUT_UPDATED_AT)} "
+        "carry createdAt/updatedAt like the rest (default: they have none)",
     )
     tenant.add_argument(
         "--value-shapes",
@@ -249,6 +261,13 @@ def _undated(spec: str) -> dict[str, float]:
     return _shares(spec, "MODEL", MODEL_NAMES)
 
 
+def _undated_shares(shares: dict[str, float] | None, *, all_dated: bool) -> dict[str, float] | None:
+    """The `undated` shares, with §11.3's models dated when `--all-carry-updated-at` says so."""
+    if not all_dated:
+        return shares
+    return {**(UNDATED if shares is None else shares), **dict.fromkeys(WITHOUT_UPDATED_AT, 0.0)}
+
+
 def _value_shapes(spec: str) -> dict[str, float]:
     return _shares(spec, "SHAPE", tuple(SHAPES))
 
@@ -295,7 +314,7 @@ def sandboxes(args: argparse.Namespace) -> tuple[PlanhatSandbox, DustSandbox]:
         args.companies,
         **{model: getattr(args, model) for model in (*PER_COMPANY, "users")},
         large_company_bytes=args.large_company_bytes,
-        undated=args.undated,
+        undated=_undated_shares(args.undated, all_dated=args.all_carry_updated_at),
         value_shapes=args.value_shapes,
         hostile_share=args.hostile_values,
     )

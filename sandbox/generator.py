@@ -13,6 +13,18 @@ tests can rely on them:
   in Planhat's own example), a tenth of the NPS answers, and the tickets among conversations,
   which carry `updateDate` instead.
 
+The customer-success models (licenses, opportunities, churn, invoices, issues, tasks,
+tickets, objectives, sales, workflows, workspaces) and the tenant's custom-field
+definitions come from a random stream of their own, after the rest, so that the first
+seven models of a seed stay as they were. They carry the references' quirks: invoices
+link by `cId`/`cName`, date themselves in integer days since 1970 and change
+`lastUpdated`; tickets change `updateDate`; an issue names its companies in
+`companyIds[]` (a third name several); completed tasks are archived (`isArchived`);
+licenses, opportunities, objectives, sales and workspaces have no
+`createdAt`/`updatedAt` by default (§11.3; `undated` gives the other answer); some
+custom fields are hidden (`isHidden`), and company and end-user `custom` values use the
+fields' names, hidden ones included.
+
 Values then take the shapes real Planhat sends (planhat-api.md §11.1, `sandbox.values`):
 company `nextTouch` is epoch milliseconds, a share of dates is `""`, date-only or offset,
 a share of money is numeric strings; a third of end users carry `lastActive`, which the
@@ -27,6 +39,7 @@ hundreds of thousands of conversations within a few hundred MB.
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 import re
@@ -39,13 +52,52 @@ from sandbox.values import SHAPES, check_shares, make_hostile, mess_up
 Tenant = dict[str, list[dict[str, Any]]]
 """Records per Planhat collection (`companies`, `conversations`, ...), in insertion order."""
 
-MODEL_NAMES = ("companies", "conversations", "endusers", "nps", "projects", "assets", "users")
-
-PER_COMPANY = {"conversations": 20, "endusers": 5, "nps": 2.5, "projects": 1, "assets": 3}
+PER_COMPANY = {
+    "conversations": 20,
+    "endusers": 5,
+    "nps": 2.5,
+    "projects": 1,
+    "assets": 3,
+    "licenses": 1.5,
+    "opportunities": 1,
+    "churn": 0.3,
+    "invoices": 4,
+    "issues": 1,
+    "tasks": 4,
+    "tickets": 2,
+    "objectives": 1,
+    "sales": 1,
+    "workflows": 0.5,
+    "workspaces": 0.5,
+}
 """Default number of children per company, for the models whose total is not given."""
 
-UNDATED = {"conversations": 1 / 9, "nps": 0.1, "projects": 0.5}
-"""Default share of records per model without `createdAt`/`updatedAt` (planhat-api.md §10 q7)."""
+MODEL_NAMES = ("companies", *PER_COMPANY, "users", "customfields")
+
+WITHOUT_UPDATED_AT = ("licenses", "opportunities", "objectives", "sales", "workspaces")
+"""Models no source shows with `updatedAt` (planhat-api.md §11.3); Airbyte's churn has it."""
+
+UNDATED = {
+    "conversations": 1 / 9,
+    "nps": 0.1,
+    "projects": 0.5,
+    **dict.fromkeys(WITHOUT_UPDATED_AT, 1.0),
+}
+"""Default share of records per model without their timestamps (planhat-api.md §10 q7,
+§11.3). `{**UNDATED, **dict.fromkeys(WITHOUT_UPDATED_AT, 0.0)}` is the other answer to
+§11.3: those models dated like the rest."""
+
+STAMPS: dict[str, tuple[str | None, str]] = {
+    "invoices": (None, "lastUpdated"),
+    "tickets": ("createDate", "updateDate"),
+}
+"""(creation field, change field) where a model does not use `createdAt`/`updatedAt`."""
+
+
+def stamps(model: str) -> tuple[str | None, str]:
+    """The fields Planhat stamps on a record of `model` when it is created and changed."""
+    return STAMPS.get(model, ("createdAt", "updatedAt"))
+
 
 GENERATED_AT = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 """Every generated timestamp lies before this moment; mutations made later sort after it."""
@@ -218,31 +270,120 @@ _ASSET_NAMES = ("Production workspace", "Sandbox", "EU tenant", "Mobile app", "D
 _PROJECT_NAMES = ("Onboarding", "SSO rollout", "Data migration", "QBR prep", "Expansion pilot")
 _CURRENCIES = ("USD", "EUR", "SEK", "GBP")
 _TAGS = ("enterprise", "smb", "strategic", "beta", "öko", "🔥 hot")
+_CORE_CHILDREN = ("conversations", "endusers", "nps", "projects", "assets")
+"""The children of the first pass; the rest come from a random stream of their own."""
+_PRODUCTS = ("Platform", "Analytics add-on", "Premium support", "Extra seats")
+_STAGES = ("Discovery", "Demo", "Proposal", "Negotiation")
+_OPPORTUNITIES = (
+    "Expansion: 50 more seats",
+    "Upsell: Analytics add-on",
+    "Renewal with price uplift",
+    "EU team rollout",
+    "Premium support upgrade",
+)
+_CHURN_REASONS = (
+    "Price",
+    "Missing features",
+    "Poor adoption",
+    "Acquired",
+    "Switched to competitor",
+    "Budget cuts",
+)
+_ISSUES = (
+    "SSO login fails for new users",
+    "Export to CSV times out",
+    "Dashboard shows stale data",
+    "Feature request: Slack alerts",
+    "API rate limit too low",
+    "Wrong currency on invoices",
+)
+_TASKS = (
+    "Send QBR deck",
+    "Follow up on renewal",
+    "Schedule admin training",
+    "Review health drop",
+    "Intro call with new champion",
+    "Check seat usage",
+)
+_TICKETS = (
+    "Cannot reset password",
+    "Invoice address is wrong",
+    "Report export missing rows",
+    "How do I add a user?",
+    "Integration stopped syncing",
+)
+_OBJECTIVES = (
+    "Reduce time to value",
+    "Roll out to the EU team",
+    "Cut support tickets by 30%",
+    "Reach 80% weekly active seats",
+)
+_WORKFLOWS = (
+    ("Onboarding playbook", "64b000000000000000000001"),
+    ("Renewal playbook", "64b000000000000000000002"),
+    ("Risk playbook", "64b000000000000000000003"),
+)
+_INTEGRATIONS = ("Salesforce", "HubSpot", "Slack", "Zendesk", "Jira")
+_DEPARTMENTS = ("Engineering", "Finance", "Operations", "Product", "Sales")
+_RISK_NOTES = ("", "Budget under review", "Champion left in March", "Evaluating a competitor")
+
+CUSTOM_FIELDS: tuple[dict[str, Any], ...] = (
+    {
+        "name": "Plan Tier",
+        "type": "list",
+        "parent": "company",
+        "isHidden": False,
+        "listValues": ["Gold", "Silver", "Bronze"],
+    },
+    {"name": "Seats Purchased", "type": "number", "parent": "company", "isHidden": False},
+    {"name": "Onboarding Done", "type": "checkbox", "parent": "company", "isHidden": False},
+    {"name": "Success Plan URL", "type": "url", "parent": "company", "isHidden": False},
+    {"name": "Contract Signed", "type": "date", "parent": "company", "isHidden": False},
+    {
+        "name": "Integrations",
+        "type": "multipicklist",
+        "parent": "company",
+        "isHidden": False,
+        "listValues": list(_INTEGRATIONS),
+    },
+    {"name": "Internal Risk Notes", "type": "text", "parent": "company", "isHidden": True},
+    {
+        "name": "Department",
+        "type": "list",
+        "parent": "enduser",
+        "isHidden": False,
+        "listValues": list(_DEPARTMENTS),
+    },
+    {"name": "Champion", "type": "checkbox", "parent": "enduser", "isHidden": False},
+    {"name": "Last Training", "type": "date", "parent": "enduser", "isHidden": False},
+    {"name": "Support PIN", "type": "text", "parent": "enduser", "isHidden": True},
+    {"name": "Project Lead", "type": "text", "parent": "project", "isHidden": False},
+)
+"""The tenant's custom fields (`/customfields`): several types, list choices, hidden ones.
+`parent` names the model whose records carry the field in `custom`, under `name`."""
 
 
 def generate_tenant(
     seed: int = 0,
     companies: int = 100,
     *,
-    conversations: int | None = None,
-    endusers: int | None = None,
-    nps: int | None = None,
-    projects: int | None = None,
-    assets: int | None = None,
     users: int | None = None,
     large_company_bytes: int = 3_000_000,
     undated: dict[str, float] | None = None,
     value_shapes: dict[str, float] | None = None,
     hostile_share: float = 0.0,
+    **children: int | None,
 ) -> Tenant:
     """Build a tenant from `seed`: `companies` companies and exactly the children asked for.
 
-    A child total left as None is `PER_COMPANY` times `companies`; `users` defaults to
-    max(5, companies // 50). `large_company_bytes` is how much conversation HTML company 0
-    gets out of the conversation total; 0 makes it an ordinary company, which keeps tests
-    that do not need it fast. `undated` maps a model to the share (0..1) of its records
-    without `createdAt`/`updatedAt`; it replaces `UNDATED` as a whole, so `{}` dates every
-    record and `{"nps": 1.0}` leaves only NPS, all of it, undated.
+    `children` gives the total of a model of `PER_COMPANY` (`conversations=40_000`,
+    `licenses=0`...); a total left out or None is `PER_COMPANY` times `companies`; `users`
+    defaults to max(5, companies // 50); `customfields` are the fixed `CUSTOM_FIELDS`.
+    `large_company_bytes` is how much conversation HTML company 0 gets out of the
+    conversation total; 0 makes it an ordinary company, which keeps tests that do not
+    need it fast. `undated` maps a model to the share (0..1) of its records without their
+    creation and change stamps (`stamps`); it replaces `UNDATED` as a whole, so `{}` dates
+    every record and `{"nps": 1.0}` leaves only NPS, all of it, undated.
 
     `value_shapes` maps a shape of `sandbox.values.SHAPES` to the share of each model's date
     or number values sent in it; it replaces `SHAPES` as a whole, so `{}` sends every value
@@ -251,16 +392,15 @@ def generate_tenant(
     values of another JSON type; those keys stay whole because the emulator pages, filters
     and sorts by them, and an incremental sync reads them.
     """
-    given = {
-        "conversations": conversations,
-        "endusers": endusers,
-        "nps": nps,
-        "projects": projects,
-        "assets": assets,
-    }
+    if unknown := children.keys() - PER_COMPANY.keys():
+        raise ValueError(
+            f"unknown model {sorted(unknown)[0]!r}; choose from {', '.join(PER_COMPANY)}"
+        )
     totals = {
-        model: int(PER_COMPANY[model] * companies + 0.5) if count is None else count
-        for model, count in given.items()
+        model: int(per_company * companies + 0.5)
+        if children.get(model) is None
+        else children[model]
+        for model, per_company in PER_COMPANY.items()
     }
     totals["users"] = max(5, companies // 50) if users is None else users
     for name, value in {
@@ -284,6 +424,7 @@ def generate_tenant(
     check_shares(shapes, hostile_share)
     tenant = _Generator(seed, shares).tenant(companies, totals, large_company_bytes)
     _late_fields(tenant, seed)
+    _Generator(f"success-models:{seed}", shares, tenant).success_models(totals)
     mess_up(tenant, shapes, seed)
     make_hostile(tenant, hostile_share, seed)
     return tenant
@@ -302,10 +443,12 @@ def object_id(created: datetime, suffix: int) -> str:
 class _Generator:
     """Draws everything from one seeded `random.Random`, in a fixed order."""
 
-    def __init__(self, seed: int, undated: dict[str, float]) -> None:
+    def __init__(
+        self, seed: int | str, undated: dict[str, float], tenant: Tenant | None = None
+    ) -> None:
         self.rng = random.Random(seed)
         self.undated = undated
-        self.records: Tenant = {m: [] for m in MODEL_NAMES}
+        self.records: Tenant = tenant if tenant is not None else {m: [] for m in MODEL_NAMES}
 
     def tenant(self, companies: int, totals: dict[str, int], large_company_bytes: int) -> Tenant:
         self.users = [self.user() for _ in range(totals["users"])]
@@ -320,7 +463,7 @@ class _Generator:
                 len(slots) - len(real),
                 first=math.ceil(big / _BIG_CONVERSATION_BYTES) if model == "conversations" else 0,
             )
-            for model in PER_COMPANY
+            for model in _CORE_CHILDREN
         }
         people = [
             [self.enduser(slot) for _ in range(n)]
@@ -547,6 +690,277 @@ class _Generator:
             },
         )
 
+    # The customer-success models --------------------------------------------------------
+
+    def success_models(self, totals: dict[str, int]) -> None:
+        """Add the custom-field definitions, their values, and every model past the first seven.
+
+        Runs on its own random stream over a finished first pass: companies, end users and
+        conversations exist, and orphans go to ghosts of this pass.
+        """
+        companies = self.records["companies"]
+        self.users = self.records["users"]
+        for definition in CUSTOM_FIELDS:
+            self.add("customfields", dict(definition))
+        self.custom_values(companies)
+        slots = companies + [self.ghost() for _ in range(max(1, len(companies) // 20))]
+        contacts: dict[str, list[dict[str, Any]]] = {}
+        for enduser in self.records["endusers"]:
+            contacts.setdefault(enduser["companyId"], []).append(enduser)
+        talks: dict[str, list[str]] = {}
+        for conversation in self.records["conversations"]:
+            talks.setdefault(conversation["companyId"], []).append(conversation["_id"])
+        self.contacts, self.talks, self.invoice_numbers = contacts, talks, itertools.count(1001)
+        makers = {
+            "licenses": self.license,
+            "opportunities": self.opportunity,
+            "churn": self.churn,
+            "invoices": self.invoice,
+            "issues": self.issue,
+            "tasks": self.task,
+            "tickets": self.ticket,
+            "objectives": self.objective,
+            "sales": self.sale,
+            "workflows": self.workflow,
+            "workspaces": self.workspace,
+        }
+        for model, make in makers.items():
+            counts = self.allocate(
+                totals[model], len(companies), len(slots) - len(companies), first=0
+            )
+            for slot, n in zip(slots, counts, strict=True):
+                for _ in range(n):
+                    make(slot, slots)
+
+    def custom_values(self, companies: list[dict[str, Any]]) -> None:
+        """Values for the `CUSTOM_FIELDS` the first pass leaves empty, hidden ones too."""
+        for company in companies:
+            if company["custom"]:  # company 4 keeps none
+                company["custom"].update(
+                    {
+                        "Contract Signed": _iso(self.moment()),
+                        "Integrations": self.rng.sample(_INTEGRATIONS, self.rng.randint(0, 3)),
+                        "Internal Risk Notes": self.pick(_RISK_NOTES),
+                    }
+                )
+        for enduser in self.records["endusers"]:
+            if self.rng.random() < 0.6:
+                enduser["custom"] = {
+                    "Department": self.pick(_DEPARTMENTS),
+                    "Champion": self.rng.random() < 0.2,
+                    "Last Training": _iso(self.moment()),
+                    "Support PIN": f"{self.rng.randint(0, 9999):04d}",
+                }
+
+    def child(self, company: dict[str, Any]) -> dict[str, Any]:
+        return {"companyId": company["_id"], "companyName": company["name"]}
+
+    def license(self, company: dict[str, Any], _: list[dict[str, Any]]) -> dict[str, Any]:
+        start = self.moment()
+        fixed = self.rng.random() < 0.85
+        end = start + self.pick((365, 365, 730, 1095)) * 86400
+        mrr = self.pick((99, 250, 490, 1200, 4000, 9500))
+        ended = fixed and end < GENERATED_AT.timestamp()
+        status = self.pick(("renewed", "lost")) if ended else "upcoming" if fixed else "ongoing"
+        return self.add(
+            "licenses",
+            _present(
+                {
+                    **self.child(company),
+                    "externalId": f"lic-{self.rng.getrandbits(24):06x}",
+                    "product": self.pick(_PRODUCTS),
+                    "_currency": self.pick(_CURRENCIES),
+                    "fromDate": _iso(start),
+                    "toDate": _iso(end) if fixed else None,
+                    "fixedPeriod": fixed,
+                    "mrr": mrr,
+                    "arr": mrr * 12,
+                    "value": mrr * 12 if fixed else mrr,
+                    "renewalStatus": status,
+                    "renewalDate": _iso(end) if fixed else None,
+                    "autoRenews": self.rng.random() < 0.5,
+                }
+            ),
+        )
+
+    def opportunity(self, company: dict[str, Any], _: list[dict[str, Any]]) -> dict[str, Any]:
+        status = self.pick(("open", "open", "won", "lost"))
+        stage = {"won": "Closed won", "lost": "Closed lost"}.get(status) or self.pick(_STAGES)
+        close = GENERATED_AT.timestamp() + self.rng.randint(-200, 180) * 86400
+        mrr = self.pick((150, 400, 1000, 2500, 6000))
+        return self.add(
+            "opportunities",
+            {
+                **self.child(company),
+                "title": self.pick(_OPPORTUNITIES),
+                "status": status,
+                "salesStage": stage,
+                "dealDate": _iso(close - self.rng.randint(20, 120) * 86400),
+                "closeDate": _iso(close),
+                "mrr": mrr,
+                "arr": mrr * 12,
+                "probability": {"won": 100, "lost": 0}.get(status, self.pick((10, 25, 50, 75))),
+            },
+        )
+
+    def churn(self, company: dict[str, Any], _: list[dict[str, Any]]) -> dict[str, Any]:
+        value = self.pick((99, 490, 1200, 4000))
+        return self.add(
+            "churn",
+            {
+                **self.child(company),
+                "churnDate": _iso(self.moment()),
+                "reasons": self.rng.sample(_CHURN_REASONS, self.rng.randint(1, 3)),
+                "value": value,
+                "arr": value * 12,
+            },
+        )
+
+    def invoice(self, company: dict[str, Any], _: list[dict[str, Any]]) -> dict[str, Any]:
+        """Dates in integer days since 1970, as Planhat's invoice model has them."""
+        today = int(GENERATED_AT.timestamp() // 86400)
+        issued = int(self.moment() // 86400)
+        due = issued + 30
+        paid = issued + self.rng.randint(0, 45) if self.rng.random() < 0.75 else None
+        if paid is not None and paid > today:
+            paid = None
+        status = "paid" if paid is not None else "overdue" if due < today else "pending"
+        return self.add(
+            "invoices",
+            _present(
+                {
+                    "cId": company["_id"],
+                    "cName": company["name"],
+                    "invoiceNo": next(self.invoice_numbers),
+                    "product": self.pick(_PRODUCTS),
+                    "currency": self.pick(_CURRENCIES),
+                    "invoiceDate": issued,
+                    "dueDate": due,
+                    "paidDate": paid,
+                    "amountTotal": self.pick((297, 750, 1470, 3600, 12000, 28500)),
+                    "status": status,
+                }
+            ),
+        )
+
+    def issue(self, company: dict[str, Any], slots: list[dict[str, Any]]) -> dict[str, Any]:
+        """An issue of `company`; a third also name one or two other companies."""
+        linked = [company]
+        if self.rng.random() < 1 / 3:
+            linked += self.rng.sample(slots, min(len(slots), self.rng.randint(1, 2)))
+        ids = list(dict.fromkeys(c["_id"] for c in linked))
+        people = self.contacts.get(company["_id"], [])
+        talks = self.talks.get(company["_id"], [])
+        return self.add(
+            "issues",
+            {
+                "title": self.pick(_ISSUES),
+                "description": self.paragraph(),
+                "companyIds": ids,
+                "enduserIds": [e["_id"] for e in self.rng.sample(people, min(len(people), 2))],
+                "conversationIds": self.rng.sample(talks, min(len(talks), 1)),
+                "source": self.pick(("Jira", "Planhat")),
+                "priority": self.pick(("Low", "Medium", "High", "Urgent")),
+                "status": self.pick(("Open", "Open", "In progress", "Resolved", "Closed")),
+                "archived": self.rng.random() < 0.1,
+            },
+        )
+
+    def task(self, company: dict[str, Any], _: list[dict[str, Any]]) -> dict[str, Any]:
+        """Completed tasks are archived, as Planhat does; open ones fall due around now."""
+        owner = self.pick(self.users)
+        due = GENERATED_AT.timestamp() + self.rng.randint(-30, 60) * 86400
+        done = self.rng.random() < 0.4
+        return self.add(
+            "tasks",
+            _present(
+                {
+                    **self.child(company),
+                    "mainType": "event" if self.rng.random() < 0.1 else "task",
+                    "action": self.pick(_TASKS),
+                    "description": self.paragraph(),
+                    "status": "Completed" if done else self.pick(("Not started", "In-progress")),
+                    "startTime": _iso(due - 7 * 86400),
+                    "endTime": _iso(due),
+                    "dateDone": _iso(due - self.rng.randint(0, 6) * 86400) if done else None,
+                    "ownerId": owner["_id"],
+                    "ownerName": owner["nickName"],
+                    "isArchived": done,
+                }
+            ),
+        )
+
+    def ticket(self, company: dict[str, Any], _: list[dict[str, Any]]) -> dict[str, Any]:
+        people = self.contacts.get(company["_id"], [])
+        description, snippet = self.body(1)
+        return self.add(
+            "tickets",
+            {
+                **self.child(company),
+                "email": self.pick(people)["email"] if people else "support@deleted.example",
+                "subject": self.pick(_TICKETS),
+                "description": description,
+                "snippet": snippet,
+                "status": self.pick(("open", "pending", "solved", "closed")),
+                "type": "ticket",
+            },
+        )
+
+    def objective(self, company: dict[str, Any], _: list[dict[str, Any]]) -> dict[str, Any]:
+        start = self.moment()
+        return self.add(
+            "objectives",
+            {
+                **self.child(company),
+                "name": self.pick(_OBJECTIVES),
+                "description": self.sentence(10),
+                "health": self.rng.randint(1, 10),
+                "status": self.pick(("On track", "On track", "At risk", "Off track", "Done")),
+                "ownerId": self.pick(self.users)["_id"],
+                "startDate": _iso(start),
+                "endDate": _iso(start + self.rng.randint(60, 365) * 86400),
+            },
+        )
+
+    def sale(self, company: dict[str, Any], _: list[dict[str, Any]]) -> dict[str, Any]:
+        return self.add(
+            "sales",
+            {
+                **self.child(company),
+                "product": self.pick(("Onboarding package", "Training day", "Custom integration")),
+                "value": self.pick((500, 1500, 4000, 12000)),
+                "_currency": self.pick(_CURRENCIES),
+                "salesDate": _iso(self.moment()),
+            },
+        )
+
+    def workflow(self, company: dict[str, Any], _: list[dict[str, Any]]) -> dict[str, Any]:
+        name, template = self.pick(_WORKFLOWS)
+        archived = self.rng.random() < 0.3
+        return self.add(
+            "workflows",
+            _present(
+                {
+                    **self.child(company),
+                    "name": name,
+                    "templateId": template,
+                    "ownerId": self.pick(self.users)["_id"],
+                    "isArchived": archived,
+                    "archiveDate": _iso(self.moment()) if archived else None,
+                }
+            ),
+        )
+
+    def workspace(self, company: dict[str, Any], _: list[dict[str, Any]]) -> dict[str, Any]:
+        return self.add(
+            "workspaces",
+            {
+                **self.child(company),
+                "name": self.pick(("Production", "Staging", "EU region", "US region")),
+                "externalId": f"ws-{self.rng.getrandbits(24):06x}",
+            },
+        )
+
     # Helpers ----------------------------------------------------------------------------
 
     def add(
@@ -556,7 +970,10 @@ class _Generator:
         record = {"_id": _object_id(created, self.rng.getrandbits(64)), **record}
         if dated if dated is not None else not self.is_undated(model):
             updated = created + (GENERATED_AT.timestamp() - created) * self.rng.random()
-            record["createdAt"], record["updatedAt"] = _iso(created), _iso(updated)
+            creation, change = stamps(model)
+            if creation:
+                record[creation] = _iso(created)
+            record[change] = _iso(updated)
         self.records[model].append(record)
         return record
 
@@ -638,6 +1055,11 @@ def _late_fields(tenant: Tenant, seed: int) -> None:
         if rng.random() < 2 / 3:
             planned = GENERATED_AT.timestamp() + rng.uniform(1, 60) * 86400
             company["nextTouch"] = int(planned * 1000)
+
+
+def _present(record: dict[str, Any]) -> dict[str, Any]:
+    """The record without the fields it has no value for: Planhat leaves them out."""
+    return {key: value for key, value in record.items() if value is not None}
 
 
 def _split(total: int, weights: list[float]) -> list[int]:

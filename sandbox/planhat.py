@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sandbox.common import Faults, Reply, Request, SandboxServer, SlidingWindow
-from sandbox.generator import Tenant, iso, object_id
+from sandbox.generator import Tenant, iso, object_id, stamps
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -32,7 +32,7 @@ PLANHAT_TOKEN = "sandbox-planhat-token"  # noqa: S105 - the sandbox's own creden
 
 NPS_COMPANY_PARAMS = ("cId", "companyId")
 OVER_LIMIT_ANSWERS = ("cap", "reject")
-_STAMPED = frozenset({"createdAt", "updatedAt", "updateDate"})
+_STAMPED = frozenset({"createdAt", "updatedAt", "updateDate", "createDate", "lastUpdated"})
 """The timestamps a create sets in an `undated_writes` model, when the record brings them."""
 
 
@@ -41,7 +41,11 @@ class ModelSpec:
     """How one collection answers lists: page sizes, company link and permission.
 
     `company_field` is the record field that names the company (`_id` on companies
-    themselves, None on users); `hides_archived` leaves archived records out of lists.
+    themselves, None on users and custom fields; a list of ids on issues);
+    `hides_archived` leaves archived records out of lists. Page sizes follow
+    planhat-api.md §3: a model without a documented default gets 100; churn's maximum is
+    dlt's 1,000 (Airbyte asks 2,000: `max_limits={"churn": 2000}` is that answer), and
+    workspaces', undocumented, is taken as 2,000 like projects' and assets'.
     """
 
     default_limit: int
@@ -59,6 +63,18 @@ MODELS: dict[str, ModelSpec] = {
     "projects": ModelSpec(100, 2000, "companyId", "m_project"),
     "assets": ModelSpec(100, 2000, "companyId", "m_asset"),
     "users": ModelSpec(10000, 10000, None, "m_user"),
+    "licenses": ModelSpec(100, 2000, "companyId", "m_license"),
+    "opportunities": ModelSpec(100, 2000, "companyId", "m_opportunity"),
+    "churn": ModelSpec(100, 1000, "companyId", "m_churn"),
+    "invoices": ModelSpec(100, 2000, "cId", "m_invoice"),
+    "issues": ModelSpec(100, 2000, "companyIds", "m_issue"),
+    "tasks": ModelSpec(500, 10000, "companyId", "m_task"),
+    "tickets": ModelSpec(500, 10000, "companyId", "m_ticket"),
+    "objectives": ModelSpec(100, 2000, "companyId", "m_objective"),
+    "sales": ModelSpec(100, 2000, "companyId", "m_sale"),
+    "workflows": ModelSpec(100, 2000, "companyId", "m_workflow"),
+    "workspaces": ModelSpec(100, 2000, "companyId", "m_workspace"),
+    "customfields": ModelSpec(100, 2000, None, "m_customfield"),
 }
 
 
@@ -156,10 +172,12 @@ class PlanhatSandbox(SandboxServer):
             return copy.deepcopy(table[self._position(table, model, record_id)])
 
     def create(self, model: str, record: dict[str, Any]) -> dict[str, Any]:
-        """Append a record (a fresh `_id` unless it has one), created and updated now.
+        """Append a record (a fresh `_id` unless it has one), created and changed now.
 
-        In an `undated_writes` model only the timestamp keys the record brings are set, so
-        a record created without them is dated by its `_id` alone.
+        The stamps are the model's (`generator.stamps`: `lastUpdated` on invoices,
+        `createDate`/`updateDate` on tickets, else `createdAt`/`updatedAt`). In an
+        `undated_writes` model only the timestamp keys the record brings are set, so a
+        record created without them is dated by its `_id` alone.
         """
         with self._lock:
             table = self._table(model)
@@ -171,16 +189,18 @@ class PlanhatSandbox(SandboxServer):
             if model in self.undated_writes:
                 record.update(dict.fromkeys(_STAMPED & record.keys(), iso(now)))
             else:
-                record["createdAt"] = record["updatedAt"] = iso(now)
+                record.update(dict.fromkeys(filter(None, stamps(model)), iso(now)))
             table.append(record)
             self._version += 1
             return copy.deepcopy(record)
 
     def update(self, model: str, record_id: str, changes: dict[str, Any]) -> dict[str, Any]:
-        """Merge `changes` into a record and bump `updatedAt`, even if nothing changed.
+        """Merge `changes` into a record and bump its change stamp, even if nothing changed.
 
-        In an `undated_writes` model only the stamps the stored record carries are bumped: a
-        set `updatedAt`, an `updateDate`; a record with neither gains no timestamp.
+        The change stamp is the model's (`updatedAt`, `lastUpdated` on invoices,
+        `updateDate` on tickets). In an `undated_writes` model only the stamps the stored
+        record carries are bumped: a set change stamp, an `updateDate`; a record with
+        neither gains no timestamp.
         """
         if changes.get("_id", record_id) != record_id:
             raise ValueError("`_id` cannot be changed")
@@ -190,12 +210,13 @@ class PlanhatSandbox(SandboxServer):
             stored = table[position]
             # Replace rather than modify, so an answer being serialised stays whole.
             record = {**stored, **copy.deepcopy(changes)}
+            change = stamps(model)[1]
             if model in self.undated_writes:
                 carried = {"updateDate"} & stored.keys()
-                if stored.get("updatedAt") is not None:
-                    carried.add("updatedAt")
+                if stored.get(change) is not None:
+                    carried.add(change)
             else:
-                carried = {"updatedAt"}
+                carried = {change}
             record.update(dict.fromkeys(carried, iso(self._stamp())))
             table[position] = record
             self._version += 1
@@ -322,7 +343,7 @@ class PlanhatSandbox(SandboxServer):
         wanted = param and request.param(param)
         if wanted:
             ids = set(wanted.split(","))
-            records = [r for r in records if r.get(field) in ids]
+            records = [r for r in records if ids & _company_ids(r.get(field))]
         page = records[offset : offset + limit]
         select = request.param("select")
         if select:
@@ -425,6 +446,13 @@ def _integer(raw: str | None, default: int | None, name: str, *, minimum: int) -
     if value < minimum:
         raise ValueError(f"{name} must be an integer of at least {minimum}, got {raw!r}")
     return value
+
+
+def _company_ids(link: Any) -> set[str]:
+    """The ids a company link names: one id, or a list of them (issues' `companyIds`)."""
+    if isinstance(link, list):
+        return {i for i in link if isinstance(i, str)}
+    return {link} if isinstance(link, str) else set()
 
 
 def _lookup(record: dict[str, Any], field: str) -> Any:

@@ -7,9 +7,10 @@ further and swaps a share of all values for values of other JSON types, for test
 that no value at all can stop a sync.
 
 Neither ever touches `KEYS`: the emulator lists, filters and sorts by them (`_id`
-pages and orders, `companyId`/`cId` filter, `updatedAt`/`updateDate` are what an
-incremental sync sorts by), and a tenant whose keys are broken tests the emulator, not
-the tap. `createdAt` keeps its shape by default too, since Planhat stamps it itself.
+pages and orders, `companyId`/`cId`/`companyIds` filter, `updatedAt`, `updateDate` and
+`lastUpdated` are what an incremental sync sorts by), and a tenant whose keys are broken
+tests the emulator, not the tap. `createdAt` keeps its shape by default too, since
+Planhat stamps it itself.
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from sandbox.generator import Tenant
 
-KEYS = frozenset({"_id", "companyId", "cId", "companyIds", "updatedAt", "updateDate"})
+KEYS = frozenset(
+    {"_id", "companyId", "cId", "companyIds", "updatedAt", "updateDate", "lastUpdated"}
+)
 """Fields never rewritten: record ids, company links and the change fields."""
 
 SHAPES = {"empty": 0.03, "date-only": 0.05, "offset": 0.05, "numeric-string": 0.05}
@@ -40,6 +43,14 @@ DATE_FIELDS = {
     "nps": ("dateSent", "dateAnswered"),
     "projects": ("startDate", "endDate"),
     "assets": ("installDate",),
+    "licenses": ("fromDate", "toDate", "renewalDate"),
+    "opportunities": ("dealDate", "closeDate"),
+    "churn": ("churnDate",),
+    "tasks": ("startTime", "endTime", "dateDone"),
+    "tickets": ("createDate",),
+    "objectives": ("startDate", "endDate"),
+    "sales": ("salesDate",),
+    "workflows": ("archiveDate",),
 }
 """The generated date fields that `mess_up` may rewrite (not `createdAt` nor the change fields)."""
 
@@ -47,8 +58,14 @@ NUMBER_FIELDS = {
     "companies": ("mrr", "arr", "csmScore"),
     "projects": ("mrr", "arr"),
     "assets": ("value",),
+    "licenses": ("mrr", "arr", "value"),
+    "opportunities": ("mrr", "arr", "probability"),
+    "churn": ("value", "arr"),
+    "invoices": ("amountTotal", "invoiceDate", "dueDate", "paidDate"),
+    "sales": ("value",),
 }
-"""The generated money and score fields that `mess_up` may send as numeric strings."""
+"""The generated money, score and day-number fields (invoice dates are integer days since
+1970) that `mess_up` may send as numeric strings."""
 
 _OFFSETS = tuple(timezone(timedelta(minutes=m)) for m in (120, -300, 330, 60))
 

@@ -1,8 +1,10 @@
 """The base stream for Planhat collections: requests, retries, quota, paging, filtering.
 
-Every stream reads its collection top-level (`GET /<model>`), newest first
-(`sort=-updatedAt`), and stops at the first record older than its bookmark: with no
-server-side date filter (planhat-api.md §5) this is the cheapest complete read. A
+Every stream reads its collection top-level (`GET /<model>`), newest first by its change
+field, the replication key (`sort=-updatedAt`; `-lastUpdated` on invoices, `-updateDate`
+on tickets), and stops at the first record older than its bookmark: with no
+server-side date filter (planhat-api.md §5) this is the cheapest complete read. Below,
+`updatedAt` stands for the stream's change field. A
 no-change run costs one request per stream whose records all carry `updatedAt`, and a
 stream with a bookmark asks for a small first page that grows up to the model's maximum
 (`tap_planhat.paging`), so a run receives about what changed, not a page at the maximum.
@@ -47,11 +49,9 @@ from tap_planhat.full_read import (
 from tap_planhat.incremental import (
     ID,
     UPDATE_DATE,
-    UPDATED_AT,
     Since,
     Undated,
     is_descending,
-    updated_at,
 )
 from tap_planhat.paging import FIRST_PAGE, Walk
 from tap_planhat.selection import READ_BY_THE_TAP, always_emitted, select_param
@@ -74,12 +74,7 @@ UNDATED_STATE_KEY = "records_without_updatedAt"
 IDS_AT_BOOKMARK_STATE_KEY = "ids_at_bookmark"
 """Stream state: the `_id`s emitted with `updatedAt` equal to the bookmark."""
 
-NEWEST_FIRST, NEWEST_CREATED, NEWEST_UPDATE_DATE, BY_ID = (
-    f"-{UPDATED_AT}",
-    f"-{ID}",
-    f"-{UPDATE_DATE}",
-    ID,
-)
+NEWEST_CREATED, NEWEST_UPDATE_DATE, BY_ID = f"-{ID}", f"-{UPDATE_DATE}", ID
 
 
 class _CountedElsewhere(logging.Filter):
@@ -121,6 +116,7 @@ class PlanhatStream(RESTStream[PageToken]):
 
     primary_keys: ClassVar[tuple[str, ...]] = ("_id",)
     replication_key = "updatedAt"
+    """The change field the stream sorts and filters by; records may lack it."""
     page_size: ClassVar[int]
     """The `limit` asked for: the model's maximum page size."""
     page_size_is_documented: ClassVar[bool] = True
@@ -158,6 +154,11 @@ class PlanhatStream(RESTStream[PageToken]):
     def timeout(self) -> float:  # type: ignore[override]
         return float(self.config["request_timeout"])
 
+    @property
+    def newest_first(self) -> str:
+        """The order of the main read: most recently changed first."""
+        return f"-{self.replication_key}"
+
     @override
     @property
     def metadata(self) -> MetadataMapping:
@@ -166,12 +167,13 @@ class PlanhatStream(RESTStream[PageToken]):
     @functools.cached_property
     def _select(self) -> str | None:
         """Planhat's `select` for this stream's catalog selection (`tap_planhat.selection`)."""
-        needed = [*READ_BY_THE_TAP, *([self.company_key] if self.company_key else [])]
+        link = [self.company_key] if self.company_key else []
+        needed = [*READ_BY_THE_TAP, self.replication_key, *link]
         return select_param(self.schema, self.mask, needed)
 
     @override
     def get_url_params(self, context: Context | None, next_page_token: PageToken | None) -> dict:
-        token = next_page_token or PageToken(0, NEWEST_FIRST, self.page_size)
+        token = next_page_token or PageToken(0, self.newest_first, self.page_size)
         params: dict[str, Any] = {"limit": token.limit, "offset": token.offset, "sort": token.sort}
         if self._select is not None:
             params["select"] = self._select
@@ -248,21 +250,29 @@ class PlanhatStream(RESTStream[PageToken]):
     def request_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         state = self.get_context_state(context)
         start = self.get_starting_timestamp(context)
-        dated = Since(UPDATED_AT, start, frozenset(state.get(IDS_AT_BOOKMARK_STATE_KEY, ())))
-        undated = Undated.from_state(state.get(UNDATED_STATE_KEY), start)
+        key = self.replication_key
+        dated = Since(key, start, frozenset(state.get(IDS_AT_BOOKMARK_STATE_KEY, ())))
+        undated = Undated.from_state(
+            state.get(UNDATED_STATE_KEY), start, update_date=key != UPDATE_DATE
+        )
         # With a window start, everything emitted is a change, so remembering what was
         # emitted (to send a record found by two orders once) grows with the changes only.
         # A full read emits every record, in one order: its walk alone skips repeats (the
         # `_id` fallback after an ignored sort may resend what the first order sent).
         emitted: dict[str, Any] | None = {} if start is not None else None
-        first_page = FIRST_PAGE if state.get("replication_key_value") is not None else None
+        # A bookmark of either kind: streams whose records all lack the change field
+        # (licenses...) have only the creation one.
+        bookmarked = state.get("replication_key_value") is not None or isinstance(
+            state.get(UNDATED_STATE_KEY), dict
+        )
+        first_page = FIRST_PAGE if bookmarked else None
         with self.get_http_request_counter() as counter:
             counter.with_context(context)
             read = functools.partial(
                 self._scan, context, dated, undated, emitted, first_page, counter.increment
             )
             try:
-                complete = yield from read(NEWEST_FIRST)
+                complete = yield from read(self.newest_first)
                 if not complete and undated.needs_reads():
                     yield from read(NEWEST_CREATED)
                     if undated.tracks_update_date:
@@ -270,9 +280,10 @@ class PlanhatStream(RESTStream[PageToken]):
             except UnsortedListError as error:
                 self.logger.warning(
                     "Stream '%s': %s; reading the whole list in _id order instead and "
-                    "filtering by updatedAt here",
+                    "filtering by %s here",
                     self.name,
                     error,
+                    key,
                 )
                 yield from read(BY_ID)
         if dated.newest is not None:
@@ -280,9 +291,10 @@ class PlanhatStream(RESTStream[PageToken]):
         state[UNDATED_STATE_KEY] = undated.to_state()
         if undated.read:
             self.logger.info(
-                "Stream '%s': looked at %d records without updatedAt, judged by _id and updateDate",
+                "Stream '%s': looked at %d records without %s, judged by _id and updateDate",
                 self.name,
                 undated.read,
+                key,
             )
 
     def _scan(
@@ -316,7 +328,7 @@ class PlanhatStream(RESTStream[PageToken]):
             count_request()
             if sort != BY_ID and not is_descending(page, field):
                 raise UnsortedListError(f"Planhat ignored sort={sort}")
-            if sort == NEWEST_UPDATE_DATE and walk.offset == 0:
+            if self._by_update_date_only(sort) and walk.offset == 0:
                 undated.saw_update_date_head(page[0] if page else None)
             fresh = walk.accept(page)
             if fresh is None:
@@ -328,8 +340,8 @@ class PlanhatStream(RESTStream[PageToken]):
             if self._stops(sort, page, dated, undated):
                 return False
 
-    @staticmethod
     def _wanted(
+        self,
         record: dict[str, Any],
         sort: str,
         dated: Since,
@@ -337,27 +349,30 @@ class PlanhatStream(RESTStream[PageToken]):
         emitted: dict[str, Any] | None,
     ) -> bool:
         """Whether this order emits the record: inside its window, not sent by another."""
-        if sort != NEWEST_UPDATE_DATE:
+        if not self._by_update_date_only(sort):
             undated.created.note(record)
-        if updated_at(record) is not None:
-            if sort not in (NEWEST_FIRST, BY_ID) or not dated.wants(record):
+        if dated.moment(record) is not None:
+            if sort not in (self.newest_first, BY_ID) or not dated.wants(record):
                 return False
         elif not undated.wants(record):
             return False
         if emitted is None:
             return True
-        version = (record.get(UPDATED_AT), record.get(UPDATE_DATE))
+        version = (record.get(dated.name), record.get(UPDATE_DATE))
         if emitted.get(record.get(ID)) == version:
             return False
         emitted[record.get(ID)] = version
         return True
 
-    @staticmethod
-    def _stops(sort: str, page: list[dict[str, Any]], dated: Since, undated: Undated) -> bool:
+    def _by_update_date_only(self, sort: str) -> bool:
+        """Whether this is the extra read of records judged by `updateDate` alone."""
+        return sort == NEWEST_UPDATE_DATE != self.newest_first
+
+    def _stops(self, sort: str, page: list[dict[str, Any]], dated: Since, undated: Undated) -> bool:
         """Whether the rest of the list in this order is older than its bookmark."""
-        if sort == NEWEST_FIRST:
+        if sort == self.newest_first:
             return any(dated.is_older(r) for r in page) or (
-                undated.is_incremental and any(updated_at(r) is None for r in page)
+                undated.is_incremental and any(dated.moment(r) is None for r in page)
             )
         if sort == NEWEST_CREATED:
             return any(undated.created.is_older(r) for r in page)

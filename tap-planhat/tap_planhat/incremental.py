@@ -19,6 +19,10 @@ safe without re-reading them every run:
   its own bookmark; `sort=-updateDate` lists those first.
 - anything else about such a record cannot change as far as Planhat tells anyone: an
   update that stamps `updatedAt` moves it into the newest-first read.
+
+`updatedAt` stands for the stream's change field throughout: `lastUpdated` on invoices,
+`updateDate` on tickets, whose records without it are judged by `_id` alone. The state
+keys keep their names on every stream.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from typing import Any
 
 from tap_planhat.values import UnreadableError, read_moment
 
-UPDATED_AT, UPDATE_DATE, ID = "updatedAt", "updateDate", "_id"
+UPDATE_DATE, ID = "updateDate", "_id"
 _OBJECT_ID_LENGTH = 24
 _OBJECT_ID_TIME_DIGITS = 8
 
@@ -44,11 +48,6 @@ def parse_timestamp(value: Any) -> datetime | None:
         return read_moment(value)
     except UnreadableError:
         return None
-
-
-def updated_at(record: dict[str, Any]) -> datetime | None:
-    """The record's replication key value."""
-    return parse_timestamp(record.get(UPDATED_AT))
 
 
 def object_id(record: dict[str, Any]) -> str | None:
@@ -182,11 +181,17 @@ class Undated:
     carried_update_date: bool = False
 
     @classmethod
-    def from_state(cls, state: Any, start: datetime | None) -> Undated:
-        """Resume from the stream state; `start` is the dated window's opening."""
+    def from_state(cls, state: Any, start: datetime | None, *, update_date: bool) -> Undated:
+        """Resume from the stream state; `start` is the dated window's opening.
+
+        `update_date` is False where `updateDate` is the stream's own change field
+        (tickets): records without it cannot be judged by it.
+        """
         if not isinstance(state, dict):
             unknown = state is not False
-            return cls(unknown, unknown, Since(ID, start), Since(UPDATE_DATE, start))
+            return cls(
+                unknown, unknown and update_date, Since(ID, start), Since(UPDATE_DATE, start)
+            )
         dates = state.get(UPDATE_DATE)
         return cls(
             expected=True,

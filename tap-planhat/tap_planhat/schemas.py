@@ -7,6 +7,11 @@ tenant's custom fields under their display names and takes any keys. Records may
 fields this file does not know yet: the schemas allow additional properties, and the
 stream reports each such field once.
 
+The models beyond the first seven follow planhat-api.md §4.7 and §11.3 and Planhat's
+model pages (task, license, invoice, issue). Invoices date themselves in integer days
+since 1970 and change `lastUpdated`, tickets change `updateDate`; both are read into
+the same date-time form as every other date.
+
 Fields whose shape no source describes accept any JSON value rather than a guess. Date
 fields are date-time: `tap_planhat.values` reads every shape Planhat sends them in
 (planhat-api.md §11.1) into one form, or null, so each emitted value fits. Where sources
@@ -54,7 +59,10 @@ def _model(*properties: th.Property) -> dict:
         th.Property(
             "updatedAt",
             TIMESTAMP,
-            description="Replication key. Null on records Planhat keeps without it.",
+            description=(
+                "When Planhat last changed the record: the replication key of every stream "
+                "but invoices and tickets. Null on records Planhat keeps without it."
+            ),
         ),
         th.Property("__v", th.IntegerType, description="MongoDB document version."),
         additional_properties=True,
@@ -245,4 +253,166 @@ USER = _model(
     th.Property("lastName", th.StringType),
     th.Property("inactive", th.BooleanType),
     th.Property("roles", th.ArrayType(th.AnyType())),
+)
+
+LICENSE = _model(
+    th.Property("companyId", ID),
+    th.Property("companyName", th.StringType),
+    th.Property("externalId", th.StringType),
+    th.Property("sourceId", th.StringType),
+    th.Property("product", th.StringType),
+    th.Property("_currency", th.StringType),
+    th.Property("fromDate", TIMESTAMP),
+    th.Property("toDate", TIMESTAMP),
+    th.Property("fixedPeriod", th.BooleanType, description="False for open-ended licenses."),
+    th.Property("mrr", th.NumberType),
+    th.Property("arr", th.NumberType),
+    th.Property("value", th.NumberType),
+    th.Property("renewalStatus", th.StringType),
+    th.Property("renewalDate", TIMESTAMP),
+    th.Property("autoRenews", th.BooleanType),
+)
+
+OPPORTUNITY = _model(
+    th.Property("companyId", ID),
+    th.Property("companyName", th.StringType),
+    th.Property("title", th.StringType),
+    th.Property("status", th.StringType),
+    th.Property("salesStage", th.StringType),
+    th.Property("dealDate", TIMESTAMP),
+    th.Property("closeDate", TIMESTAMP),
+    th.Property("landingDate", TIMESTAMP),
+    th.Property("mrr", th.NumberType),
+    th.Property("arr", th.NumberType),
+    th.Property("probability", th.NumberType),
+    th.Property("externalId", th.StringType),
+    th.Property("sourceId", th.StringType),
+)
+
+CHURN = _model(
+    th.Property("companyId", ID),
+    th.Property("companyName", th.StringType),
+    th.Property("churnDate", TIMESTAMP),
+    _strings("reasons"),
+    th.Property("value", th.NumberType),
+    th.Property("arr", th.NumberType),
+)
+
+INVOICE = _model(
+    th.Property("cId", ID, description="The company (invoices link companies by cId)."),
+    th.Property("cName", th.StringType),
+    th.Property("extId", th.StringType),
+    th.Property("sourceId", th.StringType),
+    th.Property("invoiceNo", th.IntegerType),
+    th.Property("product", th.StringType),
+    th.Property("currency", th.StringType),
+    th.Property("invoiceDate", TIMESTAMP, description="Sent as days since 1970."),
+    th.Property("dueDate", TIMESTAMP, description="Sent as days since 1970."),
+    th.Property("paidDate", TIMESTAMP, description="Sent as days since 1970."),
+    th.Property("amountTotal", th.NumberType),
+    th.Property("status", th.StringType, description="pending, paid or overdue."),
+    th.Property("lineItems", th.ArrayType(th.AnyType())),
+    th.Property("lastUpdated", TIMESTAMP, description="Replication key of invoices."),
+)
+
+ISSUE = _model(
+    th.Property("title", th.StringType),
+    th.Property("description", th.StringType),
+    _strings("companyIds"),
+    th.Property("companies", th.ArrayType(th.AnyType())),
+    _strings("enduserIds"),
+    th.Property("endusers", th.ArrayType(th.AnyType())),
+    _strings("conversationIds"),
+    th.Property("source", th.StringType),
+    th.Property("sourceId", th.StringType),
+    th.Property("sourceUrl", th.StringType),
+    th.Property("priority", th.StringType),
+    th.Property("status", th.StringType),
+    th.Property("archived", th.BooleanType),
+    th.Property("mrrCombined", th.NumberType),
+    th.Property("arrCombined", th.NumberType),
+    _strings("followers"),
+)
+
+TASK = _model(
+    th.Property("companyId", ID),
+    th.Property("companyName", th.StringType),
+    th.Property("mainType", th.StringType, description="task, or event (a calendar entry)."),
+    th.Property("type", th.StringType),
+    th.Property("action", th.StringType, description="The task's title."),
+    th.Property("description", th.StringType, description="HTML body."),
+    th.Property("snippet", th.StringType),
+    th.Property("status", th.StringType),
+    th.Property("startTime", TIMESTAMP),
+    th.Property("endTime", TIMESTAMP),
+    th.Property("dateDone", TIMESTAMP),
+    th.Property("noSpecificTime", th.BooleanType),
+    th.Property("repeat", th.StringType),
+    th.Property("ownerId", ID),
+    th.Property("ownerName", th.StringType),
+    th.Property("isArchived", th.BooleanType, description="Completed tasks are archived."),
+    th.Property("sourceId", th.StringType),
+)
+
+TICKET = _model(
+    th.Property("companyId", ID),
+    th.Property("companyName", th.StringType),
+    th.Property("email", th.StringType),
+    th.Property("subject", th.StringType),
+    th.Property("description", th.StringType, description="HTML body."),
+    th.Property("snippet", th.StringType),
+    th.Property("status", th.StringType),
+    th.Property("type", th.StringType),
+    th.Property("externalId", th.StringType),
+    th.Property("createDate", TIMESTAMP),
+    th.Property("updateDate", TIMESTAMP, description="Replication key of tickets."),
+)
+
+OBJECTIVE = _model(
+    th.Property("companyId", ID),
+    th.Property("companyName", th.StringType),
+    th.Property("name", th.StringType),
+    th.Property("description", th.StringType),
+    th.Property("health", th.NumberType),
+    th.Property("status", th.StringType),
+    th.Property("ownerId", ID),
+    th.Property("startDate", TIMESTAMP),
+    th.Property("endDate", TIMESTAMP),
+)
+
+SALE = _model(
+    th.Property("companyId", ID),
+    th.Property("companyName", th.StringType),
+    th.Property("product", th.StringType),
+    th.Property("value", th.NumberType),
+    th.Property("_currency", th.StringType),
+    th.Property("salesDate", TIMESTAMP),
+    th.Property("externalId", th.StringType),
+    th.Property("sourceId", th.StringType),
+)
+
+WORKFLOW = _model(
+    th.Property("companyId", ID),
+    th.Property("companyName", th.StringType),
+    th.Property("name", th.StringType),
+    th.Property("templateId", ID),
+    th.Property("ownerId", ID),
+    th.Property("isArchived", th.BooleanType),
+    th.Property("archiveDate", TIMESTAMP),
+)
+
+WORKSPACE = _model(
+    th.Property("companyId", ID),
+    th.Property("companyName", th.StringType),
+    th.Property("name", th.StringType),
+    th.Property("externalId", th.StringType),
+    th.Property("sourceId", th.StringType),
+)
+
+CUSTOM_FIELD = _model(
+    th.Property("name", th.StringType, description="The display name records use as a key."),
+    th.Property("type", th.StringType, description="text, number, date, list, checkbox..."),
+    th.Property("parent", th.StringType, description="The model the field belongs to."),
+    th.Property("isHidden", th.BooleanType),
+    th.Property("listValues", ANY_VALUE, description="The choices of a list field."),
 )

@@ -14,15 +14,16 @@ from typing import TYPE_CHECKING, Any
 
 from singer_sdk.singerlib import Metadata
 
-from tap_planhat.incremental import ID, UPDATE_DATE, UPDATED_AT
+from tap_planhat.incremental import ID, UPDATE_DATE
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from singer_sdk.singerlib import MetadataMapping, SelectionMask
 
-READ_BY_THE_TAP = (ID, UPDATED_AT, UPDATE_DATE)
-"""Fields the tap reads from every record it pages through (`tap_planhat.incremental`)."""
+READ_BY_THE_TAP = (ID, UPDATE_DATE)
+"""Fields the tap reads from every record it pages through (`tap_planhat.incremental`),
+besides the stream's own change field."""
 
 
 def always_emitted(metadata: MetadataMapping, fields: Iterable[str]) -> MetadataMapping:

@@ -1,7 +1,12 @@
 """One stream per Planhat collection, each read globally (never per company).
 
-Page sizes are the documented maxima (planhat-api.md §3). Projects and assets have no
-documented maximum: they ask for 2,000 and assume Planhat may cap that silently.
+A stream is one class here and one schema in `tap_planhat.schemas`; the tap serves every
+class this module defines, in this order. The stream name is the collection's path.
+Page sizes are the documented maxima (planhat-api.md §3). Where no maximum is documented
+(projects, assets, workspaces) or the sources disagree (churn: 1,000 or 2,000), the
+stream asks for 2,000 and assumes Planhat may cap that silently. The replication key is
+`updatedAt` but on invoices (`lastUpdated`) and tickets (`updateDate`); records without
+it are read by the rules of `tap_planhat.incremental`.
 """
 
 from __future__ import annotations
@@ -78,12 +83,120 @@ class UsersStream(PlanhatStream):
     schema = schemas.USER
 
 
-STREAM_TYPES: tuple[type[PlanhatStream], ...] = (
-    CompaniesStream,
-    ConversationsStream,
-    EndusersStream,
-    NpsStream,
-    ProjectsStream,
-    AssetsStream,
-    UsersStream,
-)
+class LicensesStream(PlanhatStream):
+    """Licenses: subscriptions, their MRR and renewals (`/licenses`)."""
+
+    name = "licenses"
+    path = "/licenses"
+    page_size = 2000
+    schema = schemas.LICENSE
+
+
+class OpportunitiesStream(PlanhatStream):
+    """Opportunities: deals in the pipeline (`/opportunities`)."""
+
+    name = "opportunities"
+    path = "/opportunities"
+    page_size = 2000
+    schema = schemas.OPPORTUNITY
+
+
+class ChurnStream(PlanhatStream):
+    """Churn records with their reasons (`/churn`); the page maximum is 1,000 or 2,000."""
+
+    name = "churn"
+    path = "/churn"
+    page_size = 2000
+    page_size_is_documented = False
+    schema = schemas.CHURN
+
+
+class InvoicesStream(PlanhatStream):
+    """Invoices (`/invoices`), linked to their company by `cId`, changed by `lastUpdated`."""
+
+    name = "invoices"
+    path = "/invoices"
+    page_size = 2000
+    replication_key = "lastUpdated"
+    company_key = "cId"
+    schema = schemas.INVOICE
+
+
+class IssuesStream(PlanhatStream):
+    """Issues: bugs and feature requests (`/issues`), each linked to `companyIds[]`."""
+
+    name = "issues"
+    path = "/issues"
+    page_size = 2000
+    company_key = "companyIds"
+    schema = schemas.ISSUE
+
+
+class TasksStream(PlanhatStream):
+    """Tasks and calendar events (`/tasks`); completed ones are archived (`isArchived`)."""
+
+    name = "tasks"
+    path = "/tasks"
+    page_size = 10000
+    schema = schemas.TASK
+
+
+class TicketsStream(PlanhatStream):
+    """Support tickets (`/tickets`), changed by `updateDate`; they are conversations too."""
+
+    name = "tickets"
+    path = "/tickets"
+    page_size = 10000
+    replication_key = "updateDate"
+    schema = schemas.TICKET
+
+
+class ObjectivesStream(PlanhatStream):
+    """Objectives: the customer's goals (`/objectives`)."""
+
+    name = "objectives"
+    path = "/objectives"
+    page_size = 2000
+    schema = schemas.OBJECTIVE
+
+
+class SalesStream(PlanhatStream):
+    """Sales: non-recurring revenue (`/sales`)."""
+
+    name = "sales"
+    path = "/sales"
+    page_size = 2000
+    schema = schemas.SALE
+
+
+class WorkflowsStream(PlanhatStream):
+    """Workflows: playbooks running for a company (`/workflows`)."""
+
+    name = "workflows"
+    path = "/workflows"
+    page_size = 2000
+    schema = schemas.WORKFLOW
+
+
+class WorkspacesStream(PlanhatStream):
+    """Workspaces (`/workspaces`); no page maximum is documented."""
+
+    name = "workspaces"
+    path = "/workspaces"
+    page_size = 2000
+    page_size_is_documented = False
+    schema = schemas.WORKSPACE
+
+
+class CustomfieldsStream(PlanhatStream):
+    """Custom field definitions (`/customfields`): display name, type, `parent` model, hidden."""
+
+    name = "customfields"
+    path = "/customfields"
+    page_size = 2000
+    company_key = None  # definitions, linked to a model by `parent`
+    schema = schemas.CUSTOM_FIELD
+
+
+STREAM_TYPES: tuple[type[PlanhatStream], ...] = tuple(PlanhatStream.__subclasses__())
+"""Every stream of the tap: the classes above, in the order they are defined."""

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 
 class TapPlanhat(Tap):
-    """Singer tap for Planhat companies, conversations, end users, NPS, projects, assets, users."""
+    """Singer tap for Planhat: one top-level incremental stream per model."""
 
     name = "tap-planhat"
 

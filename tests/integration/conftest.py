@@ -15,14 +15,15 @@ from sandbox.demo import ENV, STATE_ID
 from sandbox.dust import DUST_API_KEY, DustSandbox
 from sandbox.dust_tables import TableRules
 from sandbox.generator import Tenant, generate_tenant
-from sandbox.planhat import PLANHAT_TOKEN, PlanhatSandbox
+from sandbox.planhat import MODELS, PLANHAT_TOKEN, PlanhatSandbox
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-STREAMS = ("assets", "companies", "conversations", "endusers", "nps", "projects", "users")
+STREAMS = tuple(sorted(MODELS))
+"""Every stream of the tap: the collections the Planhat sandbox serves (§3, §11.3)."""
 
 
 @dataclass

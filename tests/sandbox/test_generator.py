@@ -9,21 +9,32 @@ from collections import Counter
 
 import pytest
 
-from sandbox.generator import GENERATED_AT, UNDATED, Tenant, generate_tenant, iso
+from sandbox.generator import (
+    CUSTOM_FIELDS,
+    GENERATED_AT,
+    PER_COMPANY,
+    UNDATED,
+    WITHOUT_UPDATED_AT,
+    Tenant,
+    generate_tenant,
+    iso,
+    stamps,
+)
 from sandbox.planhat import MODELS
 
-CHILD_LINKS = {
-    "conversations": "companyId",
-    "endusers": "companyId",
-    "nps": "cId",
-    "projects": "companyId",
-    "assets": "companyId",
-}
+CHILD_LINKS = {model: MODELS[model].company_field for model in PER_COMPANY if model != "issues"}
+"""Children linked by one id (issues name a list of companies)."""
 
 
 @pytest.fixture(scope="module")
 def tenant() -> Tenant:
     return generate_tenant(seed=42, companies=120, large_company_bytes=3_000_000)
+
+
+@pytest.fixture(scope="module")
+def clean() -> Tenant:
+    """A tenant whose values all keep their clean shape, to check what they mean."""
+    return generate_tenant(seed=42, companies=120, large_company_bytes=0, value_shapes={})
 
 
 def test_the_same_seed_and_size_give_the_same_tenant() -> None:
@@ -151,7 +162,19 @@ def test_default_totals_follow_the_company_count() -> None:
         "nps": 100,
         "projects": 40,
         "assets": 120,
+        "licenses": 60,
+        "opportunities": 40,
+        "churn": 12,
+        "invoices": 160,
+        "issues": 40,
+        "tasks": 160,
+        "tickets": 80,
+        "objectives": 40,
+        "sales": 40,
+        "workflows": 20,
+        "workspaces": 20,
         "users": 5,
+        "customfields": len(CUSTOM_FIELDS),
     }
     assert len(generate_tenant(companies=500, large_company_bytes=0)["users"]) == 10
 
@@ -163,6 +186,8 @@ def test_given_totals_are_exact_with_the_long_tail_and_orphans_kept() -> None:
         "nps": 499,
         "projects": 201,
         "assets": 607,
+        "invoices": 333,
+        "issues": 51,
         "users": 7,
     }
     tenant = generate_tenant(seed=4, companies=200, large_company_bytes=20_000, **totals)
@@ -196,7 +221,9 @@ def test_without_companies_every_child_is_an_orphan() -> None:
 def test_undated_can_date_every_record() -> None:
     tenant = generate_tenant(seed=8, companies=30, large_company_bytes=0, undated={})
 
-    assert all("updatedAt" in r and "createdAt" in r for rs in tenant.values() for r in rs)
+    for model, records in tenant.items():
+        assert records, model
+        assert all(field in r for field in filter(None, stamps(model)) for r in records), model
     assert "ticket" not in {c["type"] for c in tenant["conversations"]}
 
 
@@ -205,13 +232,79 @@ def test_undated_can_leave_a_whole_model_without_timestamps() -> None:
 
     assert tenant["nps"]
     assert not any("updatedAt" in n or "createdAt" in n for n in tenant["nps"])
-    assert all("updatedAt" in r for m, rs in tenant.items() if m != "nps" for r in rs)
+    assert all(stamps(m)[1] in r for m, rs in tenant.items() if m != "nps" for r in rs)
 
 
 def test_the_default_undated_shares_follow_the_reference(tenant: Tenant) -> None:
-    assert set(UNDATED) == {"conversations", "nps", "projects"}
+    assert set(UNDATED) == {"conversations", "nps", "projects", *WITHOUT_UPDATED_AT}
     share = sum("updatedAt" not in p for p in tenant["projects"]) / len(tenant["projects"])
     assert 0.3 < share < 0.7  # about half: Planhat's project example has no timestamps
+    for model in WITHOUT_UPDATED_AT:  # planhat-api.md §11.3: none in any source
+        assert tenant[model]
+        assert not any("updatedAt" in r or "createdAt" in r for r in tenant[model]), model
+    assert all("updatedAt" in r for m in ("churn", "issues", "tasks") for r in tenant[m])
+    assert all("lastUpdated" in r and "updatedAt" not in r for r in tenant["invoices"])
+    assert all("updateDate" in r and "updatedAt" not in r for r in tenant["tickets"])
+
+
+def test_invoices_link_by_cid_and_date_themselves_in_days(clean: Tenant) -> None:
+    invoices = clean["invoices"]
+    names = {c["_id"]: c["name"] for c in clean["companies"]}
+
+    assert all("companyId" not in i for i in invoices)
+    assert all(i["cName"] == names[i["cId"]] for i in invoices if i["cId"] in names)
+    days = [i[f] for i in invoices for f in ("invoiceDate", "dueDate", "paidDate") if f in i]
+    assert {type(d) for d in days} == {int}  # days since 1970
+    assert 18_000 < min(days) < max(days) < 21_000
+    assert {i["status"] for i in invoices} == {"paid", "pending", "overdue"}
+    today = int(GENERATED_AT.timestamp() // 86400)
+    assert all(i["dueDate"] < today for i in invoices if i["status"] == "overdue")
+    assert all("paidDate" not in i for i in invoices if i["status"] != "paid")
+
+
+def test_some_issues_belong_to_several_companies(tenant: Tenant) -> None:
+    issues = tenant["issues"]
+    companies = {c["_id"] for c in tenant["companies"]}
+
+    assert all("companyId" not in i and i["companyIds"] for i in issues)
+    shared = [i for i in issues if len(i["companyIds"]) > 1]
+    assert 0.1 < len(shared) / len(issues) < 0.5
+    assert any(set(i["companyIds"]) <= companies for i in shared)
+    assert {i["status"] for i in issues} >= {"Open", "Closed"}
+
+
+def test_tasks_opportunities_and_licenses_are_open_and_closed(clean: Tenant) -> None:
+    tenant = clean
+    tasks = tenant["tasks"]
+    assert {t["isArchived"] for t in tasks} == {True, False}
+    assert all(t["dateDone"] for t in tasks if t["isArchived"])
+    assert all(t["ownerName"] and t["action"] and t["endTime"] for t in tasks)
+    assert {o["status"] for o in tenant["opportunities"]} == {"open", "won", "lost"}
+    licenses = tenant["licenses"]
+    assert {lic["renewalStatus"] for lic in licenses} >= {"upcoming", "renewed", "ongoing"}
+    assert {lic["autoRenews"] for lic in licenses} == {True, False}
+    assert all(lic["_currency"] and lic["arr"] == 12 * lic["mrr"] for lic in licenses)
+    assert all(c["reasons"] for c in tenant["churn"])
+
+
+def test_custom_fields_describe_the_custom_values_hidden_ones_included(tenant: Tenant) -> None:
+    fields = tenant["customfields"]
+    by_parent = {
+        parent: {f["name"] for f in fields if f["parent"] == parent}
+        for parent in ("company", "enduser")
+    }
+
+    assert {f["type"] for f in fields} >= {"text", "number", "date", "list", "checkbox"}
+    assert all(f["listValues"] for f in fields if f["type"] in {"list", "multipicklist"})
+    hidden = {f["name"] for f in fields if f["isHidden"]}
+    assert hidden
+    used = {
+        "company": {k for c in tenant["companies"] for k in c["custom"]},
+        "enduser": {k for e in tenant["endusers"] for k in e.get("custom", {})},
+    }
+    for parent, names in by_parent.items():
+        assert used[parent] == names, parent
+        assert used[parent] & hidden, parent
 
 
 @pytest.mark.parametrize(

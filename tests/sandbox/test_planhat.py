@@ -136,7 +136,7 @@ def test_get_one_record_by_id(planhat: PlanhatSandbox) -> None:
 
     assert get(planhat, f"/companies/{company['_id']}").json() == company
     assert get(planhat, "/companies/000000000000000000000000").status_code == 404
-    assert get(planhat, "/invoices").status_code == 404
+    assert get(planhat, "/campaigns").status_code == 404
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,7 @@ import requests
 from sandbox.__main__ import parser, sandboxes
 from sandbox.dust import DUST_API_KEY
 from sandbox.dust_tables import TableRules
-from sandbox.generator import generate_tenant
+from sandbox.generator import WITHOUT_UPDATED_AT, generate_tenant, stamps
 from sandbox.planhat import PLANHAT_TOKEN
 
 if TYPE_CHECKING:
@@ -194,7 +194,7 @@ def test_every_switch_reaches_the_emulators() -> None:
         tenant = planhat.tenant
 
     assert [len(tenant[m]) for m in ("companies", "projects", "users")] == [3, 7, 2]
-    assert all("updatedAt" in r for records in tenant.values() for r in records)
+    assert all(stamps(m)[1] in r for m, records in tenant.items() for r in records)
     assert tenant == generate_tenant(
         0,
         3,
@@ -302,3 +302,18 @@ def test_the_ready_file_says_where_both_listen_once_they_do(tmp_path: Path) -> N
     assert where["dust_url"] in banner
     assert PLANHAT_TOKEN not in ready.read_text()
     assert DUST_API_KEY not in ready.read_text()
+
+
+def test_all_carry_updated_at_dates_the_models_said_to_lack_it() -> None:
+    flags = ["--planhat-port=0", "--dust-port=0", "--companies=20", "--large-company-bytes=0"]
+    by_default, dated = (
+        sandboxes(parser().parse_args([*flags, *extra]))[0].tenant
+        for extra in ([], ["--all-carry-updated-at"])
+    )
+
+    for model in WITHOUT_UPDATED_AT:
+        assert by_default[model], model
+        assert not any("updatedAt" in r for r in by_default[model]), model
+        assert all("updatedAt" in r for r in dated[model]), model
+    undated_projects = [p for p in dated["projects"] if "updatedAt" not in p]
+    assert undated_projects  # the other shares stay as they were

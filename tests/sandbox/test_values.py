@@ -12,7 +12,7 @@ from sandbox.generator import Tenant, generate_tenant
 from sandbox.values import DATE_FIELDS, NUMBER_FIELDS, SHAPES, json_type
 
 SIZE = {"seed": 42, "companies": 120, "large_company_bytes": 0}
-KEYS = {"_id", "companyId", "cId", "updatedAt", "updateDate"}
+KEYS = {"_id", "companyId", "cId", "companyIds", "updatedAt", "updateDate", "lastUpdated"}
 """What the emulator and an incremental sync key on: never rewritten."""
 ISO = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}"
 

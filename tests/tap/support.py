@@ -4,22 +4,42 @@ from __future__ import annotations
 
 import io
 import json
+import time
 from contextlib import redirect_stdout
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from tap_planhat.tap import TapPlanhat
 
 from sandbox.generator import generate_tenant
-from sandbox.planhat import PlanhatSandbox
+from sandbox.planhat import MODELS, PlanhatSandbox
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from sandbox.common import Request
 
-STREAMS = ("assets", "companies", "conversations", "endusers", "nps", "projects", "users")
+STREAMS = tuple(sorted(MODELS))
+"""Every stream of the tap: the collections the Planhat sandbox serves (§3, §11.3)."""
+
+CHANGE_FIELDS = {"invoices": "lastUpdated", "tickets": "updateDate"}
+"""The replication key where it is not `updatedAt` (planhat-api.md §11.1, §4.2)."""
+
+
+def change_field(stream: str) -> str:
+    """The field a stream's records change with, which the tap sorts and filters by."""
+    return CHANGE_FIELDS.get(stream, "updatedAt")
+
+
+def let_the_clock_pass(server: PlanhatSandbox) -> None:
+    """The emulator's stamps may run a few ms ahead of the clock; a real sync comes later."""
+    newest = max(
+        r[change_field(m)] for m in STREAMS for r in server.records(m) if r.get(change_field(m))
+    )
+    while datetime.now(UTC) <= datetime.fromisoformat(newest):
+        time.sleep(0.001)
 
 
 def small_tenant(**options: Any) -> dict[str, list[dict[str, Any]]]:
