@@ -60,8 +60,8 @@ def key_facts(
 ) -> str:
     """What is latest and what is next, one line each, always all of them."""
     code = company_currency(company, records.get("licenses") or ())
-    tasks = [r for r in records.get("tasks") or () if not archived(r) and is_open(r)]
-    issues = [r for r in records.get("issues") or () if is_open(r)]
+    tasks = open_tasks(records)
+    issues = open_issues(records)
     fields = [
         ("Health", _health(company)),
         ("MRR", money(company.get("mrr"), code) or "not set"),
@@ -116,6 +116,27 @@ def basic_information(company: Record, context: Context, owner: str | None) -> s
     return lines(fields)
 
 
+def open_tasks(records: Mapping[str, Sequence[Record]]) -> list[Record]:
+    """Tasks neither archived nor done: the key facts and the companies table count them."""
+    return [r for r in records.get("tasks") or () if not archived(r) and is_open(r)]
+
+
+def open_issues(records: Mapping[str, Sequence[Record]]) -> list[Record]:
+    """Issues not closed: the key facts and the companies table count them."""
+    return [r for r in records.get("issues") or () if is_open(r)]
+
+
+def latest_nps_answer(answers: Sequence[Record]) -> Record | None:
+    """The newest answered NPS survey with a score."""
+    answered = [r for r in answers if r.get("dateAnswered") and score(r.get("score")) is not None]
+    return min(answered, key=_by_answer_date, default=None)
+
+
+def latest_conversation(conversations: Sequence[Record]) -> Record | None:
+    """The newest conversation; an undated one only when none is dated."""
+    return min(conversations, key=_by_conversation_date, default=None)
+
+
 def company_currency(company: Record, licenses: Sequence[Record]) -> str | None:
     """The company's currency, else the one currency all its licenses share."""
     own = free_text(currency(company))
@@ -151,11 +172,22 @@ def _renewal(company: Record) -> str:
     return f"{date} ({f'in {span}' if count > 0 else f'{span} ago'})"
 
 
+_NEWEST_ANSWER = newest(lambda record: record.get("dateAnswered"))
+_NEWEST_CONVERSATION = newest(conversation_date)
+
+
+def _by_answer_date(record: Record) -> tuple:
+    return _NEWEST_ANSWER(record, None)  # type: ignore[arg-type] - the order reads no context
+
+
+def _by_conversation_date(record: Record) -> tuple:
+    return _NEWEST_CONVERSATION(record, None)  # type: ignore[arg-type]
+
+
 def _latest_nps(answers: Sequence[Record], context: Context) -> str:
-    answered = [r for r in answers if r.get("dateAnswered") and score(r.get("score")) is not None]
-    if not answered:
+    latest = latest_nps_answer(answers)
+    if latest is None:
         return "none"
-    latest = min(answered, key=lambda r: newest(lambda x: x.get("dateAnswered"))(r, context))
     text = f"score {show_number(score(latest.get('score')) or 0)}"
     answered_on = show_day(latest.get("dateAnswered"))
     text += f" on {answered_on}" if answered_on else ""
@@ -168,10 +200,10 @@ def _latest_nps(answers: Sequence[Record], context: Context) -> str:
 
 
 def _latest_conversation(conversations: Sequence[Record], context: Context) -> str:
-    if not conversations:
+    del context
+    latest = latest_conversation(conversations)
+    if latest is None:
         return "none"
-    order = newest(conversation_date)
-    latest = min(conversations, key=lambda record: order(record, context))
     parts = [
         show_day(conversation_date(latest)),
         show(latest.get("type")),
