@@ -188,24 +188,38 @@ class Report:
         self.examples.setdefault(key, record_id)
 
     def log(self, logger: logging.Logger, stream: str) -> None:
-        """One line per field, kind and outcome: INFO when converted, WARNING when lost."""
-        for (path, found, declared, outcome), count in sorted(
-            self.counts.items(), key=lambda item: (*item[0][:3], item[0][3].value)
-        ):
+        """One line per field and outcome, naming the kinds found.
+
+        INFO when converted, WARNING when lost.
+        """
+        lines: dict[tuple[str, int, str], Counter[str]] = {}
+        examples: dict[tuple[str, int, str], Any] = {}
+        for (path, found, declared, outcome), count in self.counts.items():
             if outcome is Outcome.CONVERTED:
                 level = logging.INFO
                 what = "read as null" if found == "empty string" else f"converted to {declared}"
             else:
                 level, what = logging.WARNING, f"not readable as {declared}, {outcome.value}"
+            line = (path, level, what)
+            lines.setdefault(line, Counter())[found] += count
+            examples.setdefault(line, self.examples[path, found, declared, outcome])
+        for line in sorted(lines):
+            path, level, what = line
+            kinds = lines[line]
+            total = sum(kinds.values())
+            found = (
+                f"{total} {next(iter(kinds))} value(s)"
+                if len(kinds) == 1
+                else f"{total} values ({', '.join(f'{n} {k}' for k, n in sorted(kinds.items()))})"
+            )
             logger.log(
                 level,
-                "Stream '%s': field '%s': %d %s value(s) %s (first in record _id %s)",
+                "Stream '%s': field '%s': %s %s (first in record _id %s)",
                 stream,
                 path,
-                count,
                 found,
                 what,
-                self.examples[path, found, declared, outcome],
+                examples[line],
             )
         self.counts.clear()
         self.examples.clear()

@@ -97,6 +97,20 @@ def test_unreadable_values_become_null_reported_once_per_field_without_the_value
     assert secret not in caplog.text
 
 
+def test_values_of_several_kinds_in_one_field_make_one_line(caplog):
+    reader = RecordReader(schemas.COMPANY)
+    for n, odd in enumerate([[1], [2], {"a": 1}, True]):
+        reader.read({"_id": f"c{n}", "renewalDate": odd})
+
+    with caplog.at_level(logging.INFO):
+        reader.report.log(logging.getLogger("test"), "companies")
+
+    assert [r.getMessage() for r in caplog.records] == [
+        "Stream 'companies': field 'renewalDate': 4 values (2 array, 1 boolean, 1 object) "
+        "not readable as date-time, emitted as null (first in record _id c0)"
+    ]
+
+
 HOSTILE = {
     "name": {"first": "object where a string is"},
     "mrr": "not a number",
