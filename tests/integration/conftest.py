@@ -14,35 +14,15 @@ import pytest
 from sandbox.demo import ENV, STATE_ID
 from sandbox.dust import DUST_API_KEY, DustSandbox
 from sandbox.generator import Tenant, generate_tenant
-from sandbox.planhat import PLANHAT_TOKEN, PlanhatSandbox
+from sandbox.planhat import MODELS, PLANHAT_TOKEN, PlanhatSandbox
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-STREAMS = (
-    "assets",
-    "churn",
-    "companies",
-    "conversations",
-    "customfields",
-    "endusers",
-    "invoices",
-    "issues",
-    "licenses",
-    "nps",
-    "objectives",
-    "opportunities",
-    "projects",
-    "sales",
-    "tasks",
-    "tickets",
-    "users",
-    "workflows",
-    "workspaces",
-)
-"""Every stream of the tap: the collections of planhat-api.md §3 and §11.3."""
+STREAMS = tuple(sorted(MODELS))
+"""Every stream of the tap: the collections the Planhat sandbox serves (§3, §11.3)."""
 
 
 @dataclass

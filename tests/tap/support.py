@@ -14,35 +14,15 @@ from typing import TYPE_CHECKING, Any
 from tap_planhat.tap import TapPlanhat
 
 from sandbox.generator import generate_tenant
-from sandbox.planhat import PlanhatSandbox
+from sandbox.planhat import MODELS, PlanhatSandbox
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from sandbox.common import Request
 
-STREAMS = (
-    "assets",
-    "churn",
-    "companies",
-    "conversations",
-    "customfields",
-    "endusers",
-    "invoices",
-    "issues",
-    "licenses",
-    "nps",
-    "objectives",
-    "opportunities",
-    "projects",
-    "sales",
-    "tasks",
-    "tickets",
-    "users",
-    "workflows",
-    "workspaces",
-)
-"""Every stream of the tap: the collections of planhat-api.md §3 and §11.3."""
+STREAMS = tuple(sorted(MODELS))
+"""Every stream of the tap: the collections the Planhat sandbox serves (§3, §11.3)."""
 
 CHANGE_FIELDS = {"invoices": "lastUpdated", "tickets": "updateDate"}
 """The replication key where it is not `updatedAt` (planhat-api.md §11.1, §4.2)."""
