@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bench.cost import per_company_every_page, per_company_first_pages
-from bench.runs import Bench
+from bench.runs import TABLES_AT_ONCE, Bench
 from bench.tenants import (
     change_share,
     children_per_company,
@@ -105,7 +105,9 @@ def _three_syncs(
 ) -> tuple[SyncRun, SyncRun, SyncRun, Change]:
     """Full, no-change and 1%-change syncs into one Dust limited on both sides."""
     with DustSandbox(
-        upserts_per_minute=upserts_per_minute, window_seconds=DUST_WINDOW_SECONDS
+        upserts_per_minute=upserts_per_minute,
+        window_seconds=DUST_WINDOW_SECONDS,
+        tables=TABLES_AT_ONCE,
     ) as dust:
         config = bench.target_config(dust, "store.db", upserts_per_minute)
         say(f"full sync (Dust limit {upserts_per_minute}/min on both sides)")

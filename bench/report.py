@@ -229,6 +229,8 @@ def _dust(result: TenantResult) -> str:
                 _duration(phase) if stamps else "",
                 f"{rate:,.0f} ({rate / limit:.0%})" if rate is not None else "",
                 f"{busiest_minute(stamps):,}" if stamps else "",
+                f"{run.dust.table_requests:,}",
+                ", ".join(f"{t} {n:,}" for t, n in sorted(run.dust.table_rows.items())) or "0",
             ]
         )
     change = result.change
@@ -244,6 +246,8 @@ def _dust(result: TenantResult) -> str:
                 "Upsert phase",
                 "Upserts per whole minute (of limit)",
                 "Busiest 60 s",
+                "Table requests",
+                "Table rows sent or deleted",
             ],
             rows,
         )
@@ -255,7 +259,9 @@ def _dust(result: TenantResult) -> str:
         "upsert (the last, partial minute left out; blank when the phase is shorter than a "
         "minute); the busiest 60 s is what the limit itself sees. The 1% change run starts "
         "once the full sync's upserts have left the emulator's window, as hours between "
-        "runs would ensure.\n"
+        "runs would ensure. Table requests are every call to the tables endpoints (they have "
+        "no rate limit); table rows are those the target sent or deleted, by its closing "
+        "lines.\n"
     )
 
 

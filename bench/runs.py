@@ -8,6 +8,7 @@ Counts come from the emulators' request logs, sliced to the requests of the run.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -15,6 +16,7 @@ from tap_planhat.tap import TapPlanhat
 
 from bench.processes import TAP, TARGET, Finished, check, run_chain
 from sandbox.dust import DUST_API_KEY, DustSandbox
+from sandbox.dust_tables import TableRules
 from sandbox.planhat import PLANHAT_TOKEN
 
 if TYPE_CHECKING:
@@ -25,6 +27,10 @@ if TYPE_CHECKING:
 
 UNLIMITED = 1_000_000
 """A client-side limit no run reaches: the limit is off for throughput runs."""
+TABLES_AT_ONCE = TableRules(apply_after_seconds=0.0)
+"""Row writes applied at once: the target's row count check then measures our work, not
+Dust's 10 s quiet period before it applies queued writes."""
+_TABLE_LINE = re.compile(r"Table (\S+) this run: (\d+) rows sent, (\d+) deleted")
 
 NARROW_SELECTION = {
     "companies": ("name", "phase", "owner"),
@@ -52,11 +58,15 @@ class PlanhatCost:
 
 @dataclass(frozen=True)
 class DustCost:
-    """Accepted upserts of one run and when Dust accepted them."""
+    """Accepted upserts of one run and when Dust accepted them; the tables' share."""
 
     upserts: int
     refused: int
     stamps: list[float]
+    table_requests: int
+    """Requests to the tables endpoints (tables, rows, counts, deletes)."""
+    table_rows: dict[str, int]
+    """Rows sent or deleted per table, as the target's closing lines count them."""
 
 
 @dataclass(frozen=True)
@@ -113,7 +123,7 @@ class Bench:
         """`tap-planhat [--state] | target-dust > <label>.state.jsonl`, measured."""
         config = self._write(f"target-{label}.json", target_config)
         planhat_mark = len(self.planhat.log.entries())
-        dust_mark = len(dust.log.entries(method="POST"))
+        dust_mark = len(dust.log.entries())
         tap_argv = [str(TAP), "--config", "tap.json"]
         if state is not None:
             tap_argv += ["--state", str(state)]
@@ -131,7 +141,7 @@ class Bench:
         return SyncRun(
             label=label,
             planhat=_planhat_cost(self.planhat.log.entries()[planhat_mark:]),
-            dust=_dust_cost(dust.log.entries(method="POST")[dust_mark:]),
+            dust=_dust_cost(dust, dust.log.entries()[dust_mark:], target.stderr),
             tap=tap,
             target=target,
             state=self._last_state(out, label),
@@ -168,7 +178,7 @@ class Bench:
 
     def target_alone(self, singer: Path) -> AloneRun:
         """The file from `tap_alone` into a fresh store and a fresh Dust without a limit."""
-        with DustSandbox(upserts_per_minute=0) as dust:
+        with DustSandbox(upserts_per_minute=0, tables=TABLES_AT_ONCE) as dust:
             config = self._write(
                 "target-alone.json", self.target_config(dust, "alone.db", UNLIMITED)
             )
@@ -212,9 +222,20 @@ def _planhat_cost(entries: list[LogEntry]) -> PlanhatCost:
     )
 
 
-def _dust_cost(posts: list[LogEntry]) -> DustCost:
+def _dust_cost(dust: DustSandbox, entries: list[LogEntry], target_log: Path) -> DustCost:
+    posts = [e for e in entries if e.method == "POST" and e.path.startswith(dust.documents_path)]
     accepted = [e.at for e in posts if e.status == 200]
-    return DustCost(upserts=len(accepted), refused=len(posts) - len(accepted), stamps=accepted)
+    rows = {
+        table: int(sent) + int(deleted)
+        for table, sent, deleted in _TABLE_LINE.findall(target_log.read_text(errors="replace"))
+    }
+    return DustCost(
+        upserts=len(accepted),
+        refused=len(posts) - len(accepted),
+        stamps=accepted,
+        table_requests=sum(1 for e in entries if e.path.startswith(dust.tables_path)),
+        table_rows=rows,
+    )
 
 
 def _count_records(singer: Path) -> int:

@@ -2,7 +2,8 @@
 
 Starts both emulators on the ports the `sandbox` Meltano environment points at, runs the real
 pipeline, prints what it did and the top of each section of one rendered document, changes a
-few records, runs again to show that only those companies are re-upserted, and stops
+few records, runs again to show that only those companies are re-upserted, asks the
+companies table a portfolio question in SQL as an agent's Query Tables tool would, and stops
 everything it started.
 """
 
@@ -12,10 +13,12 @@ import os
 import re
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from textwrap import indent
 
 from sandbox.dust import DustSandbox
+from sandbox.dust_tables import TableRules
 from sandbox.generator import generate_tenant
 from sandbox.planhat import PlanhatSandbox
 
@@ -26,7 +29,7 @@ STORE = ROOT / ".target-dust" / "sandbox-store.db"
 ENV = {**os.environ, "MELTANO_CLI_DISABLE_VERSION_CHECK": "1"}
 
 
-SHOWN = ("Dust sync summary", "Skipping stream", "[warning", "[error")
+SHOWN = ("Dust sync summary", "this run:", "Skipping stream", "[warning", "[error")
 """Lines of a run's log worth a newcomer's attention; the full log is in `.meltano/logs`."""
 
 
@@ -80,10 +83,40 @@ def upserted_titles(dust: DustSandbox, since: int) -> list[str]:
 def summary(planhat: PlanhatSandbox, dust: DustSandbox, planhat_from: int, dust_from: int) -> None:
     """Print what one run cost, counted from the emulators' request logs."""
     requests = planhat.log.entries()[planhat_from:]
-    posts = dust.log.entries(method="POST")[dust_from:]
+    posts = [e for e in dust.log.entries(method="POST")[dust_from:] if _is_document(dust, e.path)]
     print(f"  Planhat requests: {len(requests)}")
     print(f"  Dust upserts accepted: {sum(e.status == 200 for e in posts)} of {len(posts)} sent")
     print(f"  Documents in the data source: {len(dust.documents())}")
+    dust.settle_tables()
+    for name in (COMPANIES_TABLE, "planhat_licenses"):
+        print(f"  Rows in the Dust table {name}: {len(dust.tables.rows(name))}")
+
+
+def _is_document(dust: DustSandbox, path: str) -> bool:
+    return path.startswith(dust.documents_path)
+
+
+COMPANIES_TABLE = "planhat_companies"
+PORTFOLIO_QUESTION = (
+    "Which customers renew in the next 90 days, lowest health first?",
+    "SELECT name, health, owner_name, mrr, days_to_renewal FROM planhat_companies "
+    "WHERE days_to_renewal BETWEEN 0 AND 90 ORDER BY health, days_to_renewal",
+)
+
+
+def ask(dust: DustSandbox) -> None:
+    """Ask the tables what an agent's Query Tables tool would, and print the answer."""
+    question, sql = PORTFOLIO_QUESTION
+    print(f"\n== A portfolio question over the Dust table: {question} ==")
+    print(f"  SQL: {sql}")
+    rows = dust.query(sql)
+    for row in rows:
+        print(
+            f"  {row['name']}: health {row['health']}, owner {row['owner_name']}, "
+            f"MRR {row['mrr']}, renews in {row['days_to_renewal']} days"
+        )
+    if not rows:
+        print("  (no company renews in the next 90 days)")
 
 
 def main() -> int:
@@ -91,7 +124,8 @@ def main() -> int:
     tenant = generate_tenant(seed=7, companies=60, large_company_bytes=1_000_000)
     try:
         planhat = PlanhatSandbox(tenant, port=8111).start()
-        dust = DustSandbox(port=8112).start()
+        # Dust applies queued row writes after 10 s without writes; 1 s keeps the demo short.
+        dust = DustSandbox(port=8112, tables=TableRules(apply_after_seconds=1.0)).start()
     except OSError as exc:
         print(f"Cannot listen on 127.0.0.1:8111/8112 ({exc}); free them first.", file=sys.stderr)
         return 1
@@ -128,6 +162,13 @@ def main() -> int:
         )
         for company in companies:
             print(f"  changed: {company['name']}")
+        # The generated renewals lie around the tenant's date; bring four into today's window.
+        today = datetime.now(UTC).replace(hour=12, minute=0, second=0, microsecond=0)
+        for company, days in zip(planhat.records("companies")[3:7], (20, 45, 70, 120), strict=True):
+            renewal = (today + timedelta(days=days)).isoformat().replace("+00:00", "Z")
+            planhat.update("companies", company["_id"], {"renewalDate": renewal})
+            print(f"  changed: {company['name']}")
+            print(f"    now renews in {days} days")
 
         print("\n== Second run: incremental ==")
         planhat_mark, dust_mark = len(planhat.log.entries()), len(dust.log.entries(method="POST"))
@@ -137,6 +178,7 @@ def main() -> int:
         for title in upserted_titles(dust, dust_mark):
             print(f"    {title}")
         meltano("state", "get", STATE_ID)
+        ask(dust)
     except subprocess.CalledProcessError as exc:
         command = " ".join(exc.cmd[1:])
         print(f"\nDemo failed: {command} exited with {exc.returncode}", file=sys.stderr)

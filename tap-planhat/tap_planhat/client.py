@@ -77,18 +77,29 @@ IDS_AT_BOOKMARK_STATE_KEY = "ids_at_bookmark"
 NEWEST_CREATED, NEWEST_UPDATE_DATE, BY_ID = f"-{ID}", f"-{UPDATE_DATE}", ID
 
 
-class _CountedElsewhere(logging.Filter):
-    """Drops the SDK's per-record warning for records without `updatedAt`.
+class _ExpectedByDesign(logging.Filter):
+    """Drops two SDK warnings that describe how this tap reads on purpose.
 
-    Such records are expected in Planhat (see `tap_planhat.incremental`); the stream
-    reports how many it read in one line instead of one warning per record.
+    - "New replication value is null", once per record without `updatedAt`: such
+      records are expected in Planhat (see `tap_planhat.incremental`); the stream
+      reports how many it read in one line instead.
+    - "Stream is assumed to be unsorted...", once per stream: every stream reads newest
+      first, so its bookmark is only final at the end of the stream; an interrupted
+      read resumes from the previous bookmark, which loses nothing.
     """
 
+    _MESSAGES = frozenset(
+        {
+            "New replication value is null",
+            "Stream is assumed to be unsorted, progress is not resumable if interrupted",
+        }
+    )
+
     def filter(self, record: logging.LogRecord) -> bool:
-        return record.getMessage() != "New replication value is null"
+        return record.getMessage() not in self._MESSAGES
 
 
-logging.getLogger("singer_sdk").addFilter(_CountedElsewhere())
+logging.getLogger("singer_sdk").addFilter(_ExpectedByDesign())
 
 
 class PageToken(NamedTuple):

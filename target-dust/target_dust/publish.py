@@ -15,18 +15,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote
 
-from target_dust.dust import DocumentRejectedError
+from target_dust.dust import DocumentRejectedError, DustError
 from target_dust.progress import Progress, Tally, log_summary
 from target_dust.render import ID_PREFIX, SOURCE_TAG, render_company
-from target_dust.store import CUSTOMFIELDS
+from target_dust.store import CUSTOMFIELDS, REBUILD_HINT
 from target_dust.termination import POLL_SECONDS
 
 if TYPE_CHECKING:
     import logging
+    from collections.abc import Callable
 
     from target_dust.dust import DustClient
     from target_dust.render import Document, RenderOptions
     from target_dust.store import Store
+    from target_dust.tables import TableSync
     from target_dust.termination import StopRequest
 
 
@@ -135,6 +137,7 @@ class Publisher:
         rebuild_store: bool,
         stopping: StopRequest,
         logger: logging.Logger,
+        tables: Callable[[Publisher], TableSync] | None = None,
     ) -> None:
         self.store = store
         self.destination = destination
@@ -153,6 +156,8 @@ class Publisher:
         """The run's first document goes alone: a wrong key or id then costs one request."""
         self._tried: dict[str, str] = {}
         """Company id -> payload hash that failed (or was written, in a dry run) this run."""
+        self.tables = tables(self) if tables else None
+        """The Dust tables step (target_dust.tables), run in each flush after the documents."""
 
     def flush(self) -> None:
         """Bring Dust up to date with the store; raise only when the whole run must stop."""
@@ -163,7 +168,24 @@ class Publisher:
             return  # nothing staged since this run's last flush, so nothing new to do
         self._flushed_at = self.store.changes
         with self._stopping:  # a signal's stop waits until this flush has wound down
+            if self.tables:
+                self.tables.queue()  # before the documents clear the dirty marks
             self._flush()
+            self._sync_tables()
+
+    def _sync_tables(self) -> None:
+        """Tables after documents, before the state: a table error costs no document."""
+        if self.tables is None:
+            return
+        try:
+            self.tables.sync()
+        except DustError as exc:
+            self._logger.error(  # noqa: TRY400 - the message says it all
+                "Dust tables not updated this run: %s Their rows stay queued in the store and "
+                "are sent by the next run.",
+                exc,
+            )
+            self.tables = None
 
     @property
     def tally(self) -> Tally:
@@ -265,6 +287,11 @@ class Publisher:
         orphans, unknown_companies = self.store.count_orphans()
         pending = self.store.count_dirty() - unknown_companies
         log_summary(self._logger, self._tally, pending=pending, orphans=orphans, verb=self._verb)
+        if self.tables:
+            try:
+                self.tables.finish()
+            except DustError as exc:
+                self._logger.warning("Cannot check the Dust tables' row counts: %s", exc)
         self.store.close()
         self.destination.close()
         return pending
@@ -369,6 +396,15 @@ class Publisher:
             return
         if self.store.is_new:
             ours = self.destination.existing_document()
+            held = None if ours or not self.tables else self.tables.held_rows()
+            if held and not self._rebuild_store:
+                raise StoreLostError(
+                    f"The record store ({self.store.description}) is new, but the Dust table "
+                    f"{held[0]} already holds {held[1]} rows written by target-dust. Without "
+                    f"the store, rows of deleted records could never be removed. If the store "
+                    f"was lost, {REBUILD_HINT}; if store_url points to the wrong place, fix "
+                    "store_url."
+                )
             if ours is not None and not self._rebuild_store:
                 raise StoreLostError(
                     f"The record store ({self.store.description}) is new, but the Dust data "
@@ -379,7 +415,7 @@ class Publisher:
                     "`TARGET_DUST_REBUILD_STORE=true meltano run --full-refresh tap-planhat "
                     "target-dust`; if store_url points to the wrong place, fix store_url."
                 )
-            if ours is not None:
+            if ours is not None or held:
                 self._logger.warning(
                     "rebuild_store is on: rebuilding a new record store over existing "
                     "documents; this run must be a full refresh."

@@ -77,6 +77,13 @@ _TABLES = (
     "CREATE TABLE IF NOT EXISTS removals (stream TEXT NOT NULL, pk TEXT NOT NULL,"
     " PRIMARY KEY (stream, pk))",
     "CREATE TABLE IF NOT EXISTS gone (company_id TEXT PRIMARY KEY)",
+    # Dust table rows (target_dust.tables): the hash of each row Dust accepted, and the
+    # companies whose rows must be derived again.
+    "CREATE TABLE IF NOT EXISTS table_rows ("
+    " table_name TEXT NOT NULL, row_id TEXT NOT NULL, company_id TEXT NOT NULL,"
+    " hash TEXT NOT NULL, dated INTEGER NOT NULL, PRIMARY KEY (table_name, row_id))",
+    "CREATE INDEX IF NOT EXISTS table_rows_company ON table_rows (company_id)",
+    "CREATE TABLE IF NOT EXISTS row_queue (company_id TEXT PRIMARY KEY)",
 )
 """Tables, and an index for every lookup staging and the flush make, so that neither
 scans a table once per company (which would grow with the square of the companies)."""
@@ -768,6 +775,115 @@ class Store:
             "UPDATE companies SET error = ? WHERE company_id = ?", (error[:2000], company_id)
         )
         self.commit()
+
+    # -- Dust table rows (target_dust.tables) ----------------------------------------------
+    # A company is queued before its document is sent (the queue survives a kill between
+    # the two) and leaves the queue once each of its rows is in Dust or deleted there.
+
+    def queue_rows(self, *, every_company: bool, dated: bool) -> None:
+        """Queue the companies whose table rows may have changed.
+
+        Those are the dirty ones, those whose company record is gone, and if asked, every
+        company or those with rows that depend on the date (days to renewal).
+        """
+        sources = ["SELECT company_id FROM companies WHERE dirty = 1"]
+        sources.append(
+            "SELECT DISTINCT t.company_id FROM table_rows t WHERE NOT EXISTS (SELECT 1 FROM"
+            " record_companies r WHERE r.company_id = t.company_id AND r.kind = 'companies')"
+        )
+        if every_company:
+            sources.append("SELECT company_id FROM companies WHERE true")
+        if dated:
+            sources.append("SELECT DISTINCT company_id FROM table_rows WHERE dated = 1")
+        for source in sources:  # each has a WHERE: SQLite's parser needs one before ON CONFLICT
+            self._execute(f"INSERT INTO row_queue (company_id) {source} ON CONFLICT DO NOTHING")
+        self.commit()
+
+    def queued_row_companies(self) -> list[str]:
+        rows = self._execute("SELECT company_id FROM row_queue ORDER BY company_id").fetchall()
+        return [company_id for (company_id,) in rows]
+
+    def unqueue_rows(self, company_ids: Iterable[str]) -> None:
+        for company_id in company_ids:
+            self._execute("DELETE FROM row_queue WHERE company_id = ?", (company_id,))
+        self.commit()
+
+    def company_table_rows(self, company_id: str) -> list[tuple[str, str]]:
+        """(table, row id) of the rows Dust holds for a company."""
+        return self._execute(
+            "SELECT table_name, row_id FROM table_rows WHERE company_id = ?", (company_id,)
+        ).fetchall()
+
+    def row_hash(self, table: str, row_id: str) -> str | None:
+        row = self._execute(
+            "SELECT hash FROM table_rows WHERE table_name = ? AND row_id = ?", (table, row_id)
+        ).fetchone()
+        return row[0] if row else None
+
+    def rows_sent(self, table: str, rows: Iterable[tuple[str, str, str, bool]]) -> None:
+        """Rows (row id, company, hash, dated) Dust accepted."""
+        for row_id, company_id, digest, dated in rows:
+            self._execute(
+                "INSERT INTO table_rows (table_name, row_id, company_id, hash, dated)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (table_name, row_id) DO UPDATE SET"
+                " company_id = excluded.company_id, hash = excluded.hash, dated = excluded.dated",
+                (table, row_id, company_id, digest, int(dated)),
+            )
+        self.commit()
+
+    def rows_deleted(self, table: str, row_ids: Iterable[str]) -> None:
+        for row_id in row_ids:
+            self._execute(
+                "DELETE FROM table_rows WHERE table_name = ? AND row_id = ?", (table, row_id)
+            )
+        self.commit()
+
+    def resend_rows(self, table: str, row_ids: Iterable[str] | None = None) -> None:
+        """Forget the hashes of rows Dust lost (all of the table's when None).
+
+        Their companies are queued, so the next pass sends them again; the rows stay
+        known, so that they are still deleted once their records go.
+        """
+        if row_ids is None:
+            self._execute("UPDATE table_rows SET hash = '' WHERE table_name = ?", (table,))
+            self._execute(
+                "INSERT INTO row_queue (company_id) SELECT DISTINCT company_id FROM table_rows"
+                " WHERE table_name = ? ON CONFLICT DO NOTHING",
+                (table,),
+            )
+        else:
+            for row_id in row_ids:
+                self._execute(
+                    "UPDATE table_rows SET hash = '' WHERE table_name = ? AND row_id = ?",
+                    (table, row_id),
+                )
+                self._execute(
+                    "INSERT INTO row_queue (company_id) SELECT company_id FROM table_rows"
+                    " WHERE table_name = ? AND row_id = ? ON CONFLICT DO NOTHING",
+                    (table, row_id),
+                )
+        self.commit()
+
+    def table_row_ids(self, table: str) -> set[str]:
+        rows = self._execute(
+            "SELECT row_id FROM table_rows WHERE table_name = ?", (table,)
+        ).fetchall()
+        return {row_id for (row_id,) in rows}
+
+    def count_table_rows(self, table: str) -> int:
+        return self._execute(
+            "SELECT COUNT(*) FROM table_rows WHERE table_name = ?", (table,)
+        ).fetchone()[0]
+
+    def meta_value(self, key: str) -> str | None:
+        return self._meta(key)
+
+    def set_meta_value(self, key: str, value: str) -> None:
+        self._execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?)"
+            " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
 
     # -- plumbing --------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ from singer_sdk.singerlib.exceptions import InvalidInputLine
 from singer_sdk.target_base import Target
 
 from target_dust.dust import DustClient, DustError
+from target_dust.dust_tables import DustTables
 from target_dust.intake import Intake, StreamLink
 from target_dust.logs import keep_events_on_one_line
 from target_dust.messages import MessageReader
@@ -32,6 +33,7 @@ from target_dust.schema_check import OddValues
 from target_dust.sinks import CompanyRecordSink, IgnoredStreamSink
 from target_dust.store import SHARED_KINDS, Store, StoreError
 from target_dust.sweep import DeletionRefusedError, Sweep
+from target_dust.tables import DEFAULT_TABLES, TABLES, CsvRows, DustRows, RowDestination, TableSync
 from target_dust.termination import MAX_STOP_WAIT_SECONDS, StopRequest, exit_now
 
 if TYPE_CHECKING:
@@ -184,6 +186,17 @@ class TargetDust(Target):
             "target's documents. Set it only for the full-refresh run that rebuilds a lost "
             "store (e.g. `meltano run --full-refresh tap-planhat target-dust`); without it "
             "such a run stops rather than replace complete documents with partial ones.",
+        ),
+        th.Property(
+            "tables",
+            th.ArrayType(th.StringType(allowed_values=list(TABLES))),
+            default=list(DEFAULT_TABLES),
+            title="Dust tables",
+            description="Tables kept beside the documents for questions over the whole "
+            "book in SQL (an agent's Query Tables tool): companies (planhat_companies, one row "
+            "per company with health, revenue, renewal, latest NPS and open work) and licenses "
+            "(planhat_licenses). [] keeps none. Dry runs write them as CSV files to "
+            "output_dir.",
         ),
         th.Property(
             "streams",
@@ -352,16 +365,32 @@ class TargetDust(Target):
             source_url_template=self.config.get("source_url_template"),
             extra_sections=tuple(self.config.get("extra_sections") or ()),
         )
+        rows: RowDestination
         if self.config.get("dry_run"):
             destination: DustDestination | DryRunDestination = DryRunDestination(
                 self.config["output_dir"]
             )
+            rows = CsvRows(self.config["output_dir"])
         else:
             client = self._dust_client()
             # Before the store opens and any state is written: a wrong key or id stops even
             # a run with nothing to send, instead of passing unnoticed.
             client.check_access()
             destination = DustDestination(client)
+            rows = DustRows(DustTables(client, logger=self.logger))
+        specs = [TABLES[key] for key in dict.fromkeys(self.config.get("tables") or ())]
+
+        def tables(publisher: Publisher) -> TableSync:
+            return TableSync(
+                store=publisher.store,
+                destination=rows,
+                specs=specs,
+                url_template=options.source_url_template,
+                stopping=self.stopping,
+                check_store=publisher.check_store,
+                logger=self.logger,
+            )
+
         return Publisher(
             store=Store.open(self.config["store_url"], guard=self.stopping),
             destination=destination,
@@ -370,6 +399,7 @@ class TargetDust(Target):
             rebuild_store=self.config["rebuild_store"],
             stopping=self.stopping,
             logger=self.logger,
+            tables=tables if specs else None,
         )
 
     def _dust_client(self) -> DustClient:

@@ -13,6 +13,7 @@ import pytest
 
 from sandbox.demo import ENV, STATE_ID
 from sandbox.dust import DUST_API_KEY, DustSandbox
+from sandbox.dust_tables import TableRules
 from sandbox.generator import Tenant, generate_tenant
 from sandbox.planhat import MODELS, PLANHAT_TOKEN, PlanhatSandbox
 
@@ -45,7 +46,8 @@ def tenant() -> Tenant:
 @pytest.fixture
 def sandboxes(tenant: Tenant) -> Iterator[Sandboxes]:
     planhat = PlanhatSandbox(tenant).start()
-    dust = DustSandbox(upserts_per_minute=0).start()
+    # Row writes applied at once: the target's row count check need not wait 10 s a run.
+    dust = DustSandbox(upserts_per_minute=0, tables=TableRules(apply_after_seconds=0)).start()
     try:
         yield Sandboxes(planhat, dust)
     finally:

@@ -41,9 +41,16 @@ def test_demo_syncs_twice_and_leaves_nothing_running(meltano_installed: None) ->
     ]
     reupserted = second.split("Re-upserted companies:\n")[1].splitlines()
     reupserted = [line.strip() for line in reupserted if line.startswith("    ")]
-    assert len(changed) == 3
+    assert len(changed) == 7  # three edits, four renewals moved to 20, 45, 70 and 120 days out
     assert sorted(reupserted) == sorted(changed)
-    assert "Dust upserts accepted: 3 of 3 sent" in second
+    assert "Dust upserts accepted: 7 of 7 sent" in second
+    assert "Rows in the Dust table planhat_companies: 60" in second
+    answer = second.split("== A portfolio question over the Dust table:")[1]
+    answered = [
+        line.split(":")[0].strip() for line in answer.splitlines()[2:] if ": health" in line
+    ]
+    assert set(changed[3:6]) <= set(answered)  # renewing in 20, 45 and 70 days
+    assert changed[6] not in answered  # in 120 days
     assert '"bookmarks"' in second
     assert out.rstrip().endswith("Both emulators stopped.")
 

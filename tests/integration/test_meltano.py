@@ -22,7 +22,8 @@ def test_meltano_run_full_then_incremental_then_full_refresh(
     documents = sandboxes.dust.documents()
     assert set(documents) == company_document_ids(sandboxes)
     assert all(doc["text"].startswith("$title: ") for doc in documents.values())
-    assert sandboxes.dust.log.count(status=200, method="POST") == len(documents)
+    dust = sandboxes.dust
+    assert dust.log.count(status=200, method="POST", path=dust.documents_path) == len(documents)
 
     state = meltano.state()["singer_state"]["bookmarks"]
     assert set(state) == set(STREAMS)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING
 
 import pytest
 from target_dust import dust as dust_client
 
+from sandbox import dust as dust_sandbox
 from sandbox.dust import DustSandbox
+from sandbox.dust_tables import TableRules
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -27,6 +30,15 @@ def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
             rate_limit_max=0.5,
             rate_limit_max_time=20,
         ),
+    )
+
+
+@pytest.fixture(autouse=True)
+def tables_apply_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Sandboxes made without table rules apply row writes at once, not after Dust's 10 s
+    quiet period, so a run's row count check need not wait; tests of the wait pass rules."""
+    monkeypatch.setattr(
+        dust_sandbox, "TableRules", functools.partial(TableRules, apply_after_seconds=0.0)
     )
 
 

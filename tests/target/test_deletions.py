@@ -64,7 +64,8 @@ def synced(planhat: HookedPlanhat, dust: DustSandbox, tmp_path: Path) -> Tap:
 
 def deletes(dust: DustSandbox, since: int = 0) -> list[str]:
     entries = dust.log.entries(method="DELETE")[since:]
-    return [unquote(e.path.rsplit("/", 1)[-1]) for e in entries if e.status < 400]
+    documents = [e for e in entries if e.path.startswith(dust.documents_path)]
+    return [unquote(e.path.rsplit("/", 1)[-1]) for e in documents if e.status < 400]
 
 
 def three_deletions(planhat: HookedPlanhat) -> tuple[str, str, str]:

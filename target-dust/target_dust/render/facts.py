@@ -72,7 +72,8 @@ def key_facts(
 ) -> str:
     """What is latest and what is next, one line each, always all of them."""
     code = company_currency(company, records.get("licenses") or ())
-    issues = [r for r in records.get("issues") or () if is_open(r)]
+    tasks = open_tasks(records)
+    issues = open_issues(records)
     fields = [
         ("Health", _health(company)),
         ("MRR", _revenue(company.get("mrr"), code)),
@@ -81,7 +82,7 @@ def key_facts(
         ("Renewal", _renewal(company, context.as_of)),
         ("Latest NPS answer", _latest_nps(records.get("nps") or (), context)),
         ("Latest conversation", _latest_conversation(records.get("conversations") or (), context)),
-        ("Open tasks", _open_tasks(records.get("tasks") or (), context)),
+        ("Open tasks", _open_tasks(tasks, context)),
         ("Open issues", show_number(len(issues))),
         ("Last active", show_day(company.get("lastActive")) or "not recorded"),
     ]
@@ -125,6 +126,27 @@ def basic_information(company: Record, context: Context, owner: str | None) -> s
         ("Updated", show_moment(company.get("updatedAt"))),
     ]
     return lines(fields)
+
+
+def open_tasks(records: Mapping[str, Sequence[Record]]) -> list[Record]:
+    """Tasks neither archived nor done: the key facts and the companies table count them."""
+    return [r for r in records.get("tasks") or () if not archived(r) and is_open(r)]
+
+
+def open_issues(records: Mapping[str, Sequence[Record]]) -> list[Record]:
+    """Issues not closed: the key facts and the companies table count them."""
+    return [r for r in records.get("issues") or () if is_open(r)]
+
+
+def latest_nps_answer(answers: Sequence[Record]) -> Record | None:
+    """The newest answered NPS survey with a score."""
+    answered = [r for r in answers if r.get("dateAnswered") and score(r.get("score")) is not None]
+    return min(answered, key=_by_answer_date, default=None)
+
+
+def latest_conversation(conversations: Sequence[Record]) -> Record | None:
+    """The newest conversation; an undated one only when none is dated."""
+    return min(conversations, key=_by_conversation_date, default=None)
 
 
 def company_currency(company: Record, licenses: Sequence[Record]) -> str | None:
@@ -172,28 +194,34 @@ def _renewal(company: Record, as_of: int | None) -> str:
 
 def _open_tasks(tasks: Sequence[Record], context: Context) -> str:
     """How many tasks are open, how many of them overdue, and which one is due next."""
-    open_tasks = [r for r in tasks if not archived(r) and is_open(r)]
-    if not open_tasks:
-        return "0"
-    text = show_number(len(open_tasks))
-    overdue = sum(is_overdue(r, context.as_of) for r in open_tasks)
-    upcoming = [r for r in open_tasks if show_day(task_due(r)) and not is_overdue(r, context.as_of)]
+    overdue = sum(is_overdue(r, context.as_of) for r in tasks)
+    upcoming = [r for r in tasks if show_day(task_due(r)) and not is_overdue(r, context.as_of)]
     notes = [f"{overdue} overdue"] if overdue else []
     if upcoming:
         following = min(upcoming, key=lambda r: task_order(r, context))
         title = task_title(following)
-        due = show_day(task_due(following))
-        notes.append(
-            f"next due {due}" + (f": {cut_utf16(one_line(title), _TITLE_CHARS)}" if title else "")
-        )
-    return f"{text} ({'; '.join(notes)})" if notes else text
+        named = f": {cut_utf16(one_line(title), _TITLE_CHARS)}" if title else ""
+        notes.append(f"next due {show_day(task_due(following))}{named}")
+    count = show_number(len(tasks))
+    return f"{count} ({'; '.join(notes)})" if notes else count
+
+
+_NEWEST_ANSWER = newest(lambda record: record.get("dateAnswered"))
+_NEWEST_CONVERSATION = newest(conversation_date)
+
+
+def _by_answer_date(record: Record) -> tuple:
+    return _NEWEST_ANSWER(record, None)  # type: ignore[arg-type] - the order reads no context
+
+
+def _by_conversation_date(record: Record) -> tuple:
+    return _NEWEST_CONVERSATION(record, None)  # type: ignore[arg-type]
 
 
 def _latest_nps(answers: Sequence[Record], context: Context) -> str:
-    answered = [r for r in answers if r.get("dateAnswered") and score(r.get("score")) is not None]
-    if not answered:
+    latest = latest_nps_answer(answers)
+    if latest is None:
         return "none"
-    latest = min(answered, key=lambda r: newest(lambda x: x.get("dateAnswered"))(r, context))
     text = f"score {show_number(score(latest.get('score')) or 0)}"
     answered_on = show_day(latest.get("dateAnswered"))
     text += f" on {answered_on}" if answered_on else ""
@@ -206,10 +234,10 @@ def _latest_nps(answers: Sequence[Record], context: Context) -> str:
 
 
 def _latest_conversation(conversations: Sequence[Record], context: Context) -> str:
-    if not conversations:
+    del context
+    latest = latest_conversation(conversations)
+    if latest is None:
         return "none"
-    order = newest(conversation_date)
-    latest = min(conversations, key=lambda record: order(record, context))
     parts = [
         show_day(conversation_date(latest)),
         show(latest.get("type")),
