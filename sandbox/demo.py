@@ -1,14 +1,16 @@
 """The README's demo: a generated Planhat tenant synced to a local Dust through Meltano, twice.
 
 Starts both emulators on the ports the `sandbox` Meltano environment points at, runs the real
-pipeline, prints what it did and one rendered document, changes a few records, runs again to
-show that only those companies are re-upserted, asks the companies table a portfolio question
-in SQL as an agent's Query Tables tool would, and stops everything it started.
+pipeline, prints what it did and the top of each section of one rendered document, changes a
+few records, runs again to show that only those companies are re-upserted, asks the
+companies table a portfolio question in SQL as an agent's Query Tables tool would, and stops
+everything it started.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -44,6 +46,31 @@ def meltano(*args: str, check: bool = True) -> None:
     for line in lines:
         if args[0] != "run" or any(marker in line for marker in SHOWN):
             print(f"  {line}")
+
+
+SECTION_LINES = {"Key Facts": 99, "Basic Information": 6, "Custom Fields": 6, "Conversations": 6}
+"""Lines shown of each section of the sample document; other sections show `OTHER_LINES`."""
+OTHER_LINES = 12
+
+
+def filled(text: str) -> int:
+    """How many of a document's sections hold items: the sample shows as many as it can."""
+    return len(re.findall(r"^## [^\n]+ \([1-9]\d*\)$", text, flags=re.MULTILINE))
+
+
+def excerpt(text: str) -> str:
+    """The top of each section of a document, so one screen shows every kind of record."""
+    head, *sections = text.split("\n## ")
+    parts = [head]
+    for section in sections:
+        lines = section.splitlines()
+        label = lines[0].split(" (")[0]
+        room = SECTION_LINES.get(label, OTHER_LINES)
+        shown = lines[: room + 1]
+        if len(lines) > len(shown):
+            shown.append("…")
+        parts.append("\n".join(shown))
+    return "\n\n## ".join(part.rstrip("\n") for part in parts)
 
 
 def upserted_titles(dust: DustSandbox, since: int) -> list[str]:
@@ -116,10 +143,9 @@ def main() -> int:
         print("\n== First run: full sync ==")
         meltano("run", "tap-planhat", "target-dust")
         summary(planhat, dust, 0, 0)
-        documents = dust.documents().values()
-        sample = max(documents, key=lambda d: (len(d["text"]) < 6000, len(d["text"])))
+        sample = max(dust.documents().values(), key=lambda d: (filled(d["text"]), -len(d["text"])))
         print(f"\n== One rendered document: {sample['title']} ({sample['document_id']}) ==")
-        print(indent("\n".join(sample["text"].splitlines()[:60]), "  | "))
+        print(indent(excerpt(sample["text"]), "  | "))
 
         print("\n== Changing a few records in Planhat ==")
         companies = planhat.records("companies")[:3]

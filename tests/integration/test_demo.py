@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import subprocess
 import sys
@@ -25,6 +26,14 @@ def test_demo_syncs_twice_and_leaves_nothing_running(meltano_installed: None) ->
     assert "Dust upserts accepted: 60 of 60 sent" in first
     assert "== One rendered document: " in first
     assert "$title: " in first
+    sample = first.split("== One rendered document: ")[1].split("== Changing")[0]
+    for fact in ("Health: ", "MRR: ", "Renewal: ", "Open tasks: ", "Open issues: "):
+        assert f"\n  | {fact}" in sample, fact
+    new_kinds = ("Licenses", "Opportunities", "Churn", "Invoices", "Tasks", "Issues", "Tickets")
+    headings = {label: re.search(rf"\n  \| ## {label} \((\d+)\)\n", sample) for label in new_kinds}
+    assert all(headings.values()), headings
+    # the sample is the document with the most sections holding items
+    assert sum(int(match.group(1)) > 0 for match in headings.values() if match) >= 4
     changed = [
         line.removeprefix("  changed: ")
         for line in first.splitlines()

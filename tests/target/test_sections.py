@@ -275,7 +275,7 @@ def test_key_facts_state_what_is_latest_and_what_is_next() -> None:
         'Latest NPS answer: score 0 on 2024-12-03 by Jane Doe (jane@acme.com): "Support was '
         '**slow** this quarter & late."\n'
         "Latest conversation: 2025-01-02 · email · Renewal & pricing\n"
-        "Open tasks: 1\n"
+        "Open tasks: 1 (next due 2025-01-20: Prepare QBR deck)\n"
         "Open issues: 1\n"
         "Last active: 2025-01-07\n"
     )
@@ -290,8 +290,8 @@ def test_open_records_come_first_and_archived_tasks_are_left_out() -> None:
     ]
     tasks = part(document, "Tasks")
     assert [s["prefix"] for s in tasks["sections"]] == [
-        "\n### 2025-01-20 · open · Prepare QBR deck\n",
-        "\n### 2024-11-20 · completed · Kickoff\n",
+        "\n### due 2025-01-20 · open · Prepare QBR deck\n",
+        "\n### due 2024-11-20 · completed · Kickoff\n",
     ]
     assert tasks["content"] == "Archived, not shown: 1\n"
     assert "Old chore" not in document.text()
@@ -306,9 +306,9 @@ def test_invoices_overdue_and_unpaid_first_with_totals() -> None:
         "Overdue: 1 (3600 EUR)\nUnpaid: 1 (1200.5 EUR)\nPaid: 1 (3600 EUR)\n"
     )
     assert [s["prefix"] for s in invoices["sections"]] == [
-        "\n### overdue · 3600 EUR · INV-2\n",
-        "\n### unpaid · 1200.5 EUR · INV-3\n",
-        "\n### paid · 3600 EUR · INV-1\n",
+        "\n### overdue · 3600 EUR · invoice INV-2\n",
+        "\n### unpaid · 1200.5 EUR · invoice INV-3\n",
+        "\n### paid · 3600 EUR · invoice INV-1\n",
     ]
 
 

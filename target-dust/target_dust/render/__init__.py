@@ -10,11 +10,11 @@ from target_dust.render.document import (
     Document,
     RenderOptions,
 )
+from target_dust.render.items import company_ids
 from target_dust.render.kinds import (
     DEFAULT_LINKS,
     OPTIONAL_SECTIONS,
     STREAM_KINDS,
-    company_ids,
 )
 
 __all__ = [

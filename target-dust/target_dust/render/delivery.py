@@ -6,8 +6,8 @@ from collections.abc import Callable
 from typing import Any
 
 from target_dust.render.fit import Section
-from target_dust.render.items import Context, Record, first, heading, item, money
-from target_dust.render.values import free_text, show, show_day
+from target_dust.render.items import Context, Record, first, heading, item, money, record_owner
+from target_dust.render.values import free_text, show, show_day, show_percent
 
 
 def project(record: Record, context: Context) -> Section:
@@ -31,39 +31,39 @@ def asset(record: Record, context: Context) -> Section:
     """An asset: serial number, value, install date, status and owner."""
     name = free_text(record.get("name"))
     prefix, cut = heading([], name, "Asset")
-    owner = free_text(record.get("ownerName")) or context.names.user(record.get("ownerId"))
     fields = [
         ("Name", name if cut else None),
         ("Serial number", show(record.get("serialNumber"))),
         ("Value", money(record.get("value"), record.get("_currency"))),
         ("Install date", show_day(record.get("installDate"))),
         ("Status", show(record.get("status"))),
-        ("Owner", owner),
+        ("Owner", record_owner(record, context)),
     ]
     return item(prefix, fields, custom=context.fields.lines("asset", record.get("custom")))
 
 
 def period_start(record: Record) -> Any:
-    """When an objective, workflow or workspace starts."""
-    return first(record, "startDate", "fromDate", "createdAt")
+    """Objectives and workflows read by their start, else their creation."""
+    return first(record, "startDate", "createdAt")
 
 
 def _plan(model: str, fallback: str) -> Callable[[Record, Context], Section]:
     """Objectives, workflows and workspaces share one shape: a name, a status, a period."""
 
     def render(record: Record, context: Context) -> Section:
-        name = free_text(first(record, "name", "title"))
-        status = show(first(record, "status", "health"))
+        name = free_text(record.get("name"))
+        status = show(record.get("status"))
         prefix, cut = heading([status], name, fallback)
         fields = [
             ("Name", name if cut else None),
             ("Status", status if cut else None),
-            ("Health", show(record.get("health")) if record.get("status") else None),
-            ("Progress", show(record.get("progress"))),
-            ("Start date", show_day(period_start(record))),
-            ("End date", show_day(first(record, "endDate", "toDate", "dueDate"))),
-            ("Owner", context.names.owner(record.get("ownerId") or record.get("owner"))),
-            ("Archived", show(record.get("isArchived"))),
+            ("Health", show(record.get("health"))),
+            ("Progress", show_percent(record.get("percentDone"))),
+            ("Start date", show_day(record.get("startDate"))),
+            ("End date", show_day(record.get("endDate"))),
+            ("Expected end", show_day(record.get("expectedEndDate"))),
+            ("Owner", record_owner(record, context)),
+            ("Archived", _archived(record)),
         ]
         body = free_text(record.get("description"), html=True)
         return item(
@@ -71,6 +71,13 @@ def _plan(model: str, fallback: str) -> Callable[[Record, Context], Section]:
         )
 
     return render
+
+
+def _archived(record: Record) -> str | None:
+    """Archived workflows say since when; others say nothing about it."""
+    if record.get("isArchived") is not True:
+        return None
+    return show_day(record.get("archiveDate")) or "Yes"
 
 
 objective = _plan("objective", "Objective")

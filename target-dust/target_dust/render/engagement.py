@@ -6,9 +6,28 @@ import math
 from typing import Any
 
 from target_dust.render.fit import Section
-from target_dust.render.items import Context, Record, first, heading, item
+from target_dust.render.items import (
+    Context,
+    Record,
+    company_ids,
+    first,
+    heading,
+    is_open,
+    item,
+    record_owner,
+    tiebreak,
+)
 from target_dust.render.people import enduser_name
-from target_dust.render.values import free_text, score, show, show_day, show_moment, show_number
+from target_dust.render.values import (
+    days_until,
+    epoch_ms,
+    free_text,
+    score,
+    show,
+    show_day,
+    show_moment,
+    show_number,
+)
 
 _PROMOTER_MIN = 9  # NPS: 9-10 promote, 0-6 detract
 _DETRACTOR_MAX = 6
@@ -100,23 +119,55 @@ def nps_summary(records: list[Record], context: Context) -> str | None:
     )
 
 
+def task_title(record: Record) -> str | None:
+    """A task's title: `action` in Planhat's task model, `title` in hand-made records."""
+    return free_text(first(record, "action", "title"))
+
+
 def task_due(record: Record) -> Any:
-    """When a task is due, else when it was made."""
-    return first(record, "dueDate", "actionDate", "endDate", "createdAt")
+    """When a task is due: `endTime` in Planhat's task model, `dueDate` elsewhere."""
+    return first(record, "endTime", "dueDate")
+
+
+def task_done(record: Record) -> Any:
+    """When a task was done."""
+    return record.get("dateDone")
+
+
+def task_order(record: Record, context: Context) -> tuple:
+    """Open tasks first, the one due soonest (overdue ones) on top; then done ones, newest first.
+
+    A task without a due date sorts by its creation, after the dated ones of its group.
+    """
+    is_done = not is_open(record)
+    stamp = epoch_ms(task_due(record))
+    dated = stamp is not None
+    stamp = stamp if dated else epoch_ms(record.get("createdAt"))
+    sign = -1 if is_done else 1
+    return (is_done, not dated, stamp is None, sign * (stamp or 0), tiebreak(record))
+
+
+def is_overdue(record: Record, as_of: int | None) -> bool:
+    """An open task whose due date lies before the data's latest update."""
+    days = days_until(task_due(record), as_of)
+    return is_open(record) and days is not None and days < 0
 
 
 def task(record: Record, context: Context) -> Section:
     """A task: status, owner, due date and its description as text."""
-    title = free_text(first(record, "title", "name", "subject"))
+    title = task_title(record)
     status = show(record.get("status"))
-    prefix, cut = heading([show_day(task_due(record)), status], title, "Task")
+    due = show_day(task_due(record))
+    lead = [f"due {due}" if due else None, status]
+    prefix, cut = heading(lead, title, "Task")
+    overdue = " (overdue)" if due and is_overdue(record, context.as_of) else ""
     fields = [
         ("Title", title if cut else None),
-        ("Status", status),
+        ("Status", status if cut else None),
         ("Type", show(record.get("mainType"))),
-        ("Owner", context.names.owner(record.get("ownerId") or record.get("owner"))),
-        ("Due", show_day(first(record, "dueDate", "actionDate"))),
-        ("Done", show_day(first(record, "doneDate", "completedDate"))),
+        ("Owner", record_owner(record, context)),
+        ("Due", f"{due}{overdue}" if due else None),
+        ("Done", show_day(task_done(record))),
     ]
     body = free_text(record.get("description"), html=True)
     return item(
@@ -131,22 +182,26 @@ def archived(record: Record) -> bool:
 
 def issue_date(record: Record) -> Any:
     """When an issue was reported."""
-    return first(record, "createdAt", "createDate", "updatedAt")
+    return first(record, "createdAt", "createDate")
 
 
 def issue(record: Record, context: Context) -> Section:
-    """An issue: status, priority, who reported it and its description as text."""
-    title = free_text(first(record, "title", "name"))
+    """An issue: status, priority, who reported it, the other companies it affects, its text."""
+    title = free_text(record.get("title"))
     status = show(record.get("status"))
     prefix, cut = heading([status], title, "Issue")
+    others = len(company_ids(record, ("companyIds",))) - 1
+    shared = f"{others} other compan{'y' if others == 1 else 'ies'}" if others > 0 else None
     fields = [
         ("Title", title if cut else None),
         ("Status", status if cut else None),
+        ("Archived", "Yes" if record.get("archived") is True else None),
         ("Priority", show(record.get("priority"))),
-        ("Type", show(record.get("type"))),
+        ("Source", show(record.get("source"))),
         ("Reported", show_day(issue_date(record))),
         ("Updated", show_day(record.get("updatedAt"))),
         ("Reported by", _endusers(record.get("enduserIds"), context)),
+        ("Also affects", shared),
     ]
     body = free_text(record.get("description"), html=True)
     return item(
@@ -154,21 +209,31 @@ def issue(record: Record, context: Context) -> Section:
     )
 
 
+def ticket_opened(record: Record) -> Any:
+    """When a ticket was opened: `createDate` in Planhat's ticket example."""
+    return first(record, "createDate", "createdAt")
+
+
 def ticket_date(record: Record) -> Any:
-    """When a ticket was opened."""
-    return first(record, "date", "createDate", "createdAt", "updateDate")
+    """Tickets read newest first by their opening, else their last change."""
+    return first(record, "createDate", "createdAt", "updateDate")
+
+
+def ticket_title(record: Record) -> str | None:
+    """A ticket's title: `subject` as on conversations, `title` in Airbyte's ticket schema."""
+    return free_text(first(record, "subject", "title"))
 
 
 def ticket(record: Record, context: Context) -> Section:
     """A ticket: status, priority, contact and its body as text."""
-    title = free_text(first(record, "title", "subject", "name"))
+    title = ticket_title(record)
     status = show(record.get("status"))
-    prefix, cut = heading([show_day(ticket_date(record)), status], title, "Ticket")
+    prefix, cut = heading([show_day(ticket_opened(record)), status], title, "Ticket")
     fields = [
         ("Title", title if cut else None),
         ("Status", status if cut else None),
-        ("Priority", show(record.get("priority"))),
-        ("Opened", show_moment(ticket_date(record))),
+        ("Priority", show(first(record, "priority", "severity"))),
+        ("Opened", show_moment(ticket_opened(record))),
         ("Updated", show_moment(record.get("updateDate"))),
         ("Contact", free_text(record.get("email")) or _endusers(record.get("endusers"), context)),
         ("Assignee", free_text(record.get("assigneeName"))),

@@ -6,18 +6,29 @@ there: a fact Planhat does not hold reads "not set" or "none", never a silent ga
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from target_dust.render.commercial import currency
 from target_dust.render.document import ROOT_PREFIX_MAX_BYTES
-from target_dust.render.engagement import archived, conversation_date
+from target_dust.render.engagement import (
+    archived,
+    conversation_date,
+    is_overdue,
+    task_due,
+    task_order,
+    task_title,
+)
 from target_dust.render.items import Context, Record, is_open, money, newest
 from target_dust.render.values import (
+    days_until,
     free_text,
     lines,
     score,
     show,
     show_day,
+    show_days,
     show_moment,
     show_number,
 )
@@ -26,6 +37,7 @@ from target_dust.text import cut_utf8, cut_utf16, one_line, utf8_len
 _TITLE_FACT_BYTES = 56
 _FACT_BYTES = 32
 _COMMENT_CHARS = 300  # the whole comment is in the NPS section
+_TITLE_CHARS = 120  # the whole task title is in the Tasks section
 
 
 def root_prefix(title: str, company: Record, owner: str | None) -> str:
@@ -64,13 +76,13 @@ def key_facts(
     issues = open_issues(records)
     fields = [
         ("Health", _health(company)),
-        ("MRR", money(company.get("mrr"), code) or "not set"),
-        ("ARR", money(company.get("arr"), code) or "not set"),
+        ("MRR", _revenue(company.get("mrr"), code)),
+        ("ARR", _revenue(company.get("arr"), code)),
         ("Owner", owner or "not set"),
-        ("Renewal", _renewal(company)),
+        ("Renewal", _renewal(company, context.as_of)),
         ("Latest NPS answer", _latest_nps(records.get("nps") or (), context)),
         ("Latest conversation", _latest_conversation(records.get("conversations") or (), context)),
-        ("Open tasks", show_number(len(tasks))),
+        ("Open tasks", _open_tasks(tasks, context)),
         ("Open issues", show_number(len(issues))),
         ("Last active", show_day(company.get("lastActive")) or "not recorded"),
     ]
@@ -152,24 +164,46 @@ def _health(company: Record) -> str:
         return "not set"
     diff = company.get("hDiff")
     if isinstance(diff, bool) or not isinstance(diff, int | float):
-        return health
+        return f"{health} (no trend recorded)"
     since = show_day(company.get("hDiffDate"))
     trend = "unchanged" if diff == 0 else f"{'up' if diff > 0 else 'down'} {show_number(abs(diff))}"
     return f"{health} ({trend}{f' since {since}' if since else ''})"
 
 
-def _renewal(company: Record) -> str:
+def _revenue(amount: Any, code: str | None) -> str:
+    """An amount with its currency; Planhat's company record does not always say which."""
+    shown = money(amount, code)
+    if shown is None:
+        return "not set"
+    return shown if code else f"{shown} (currency not recorded)"
+
+
+def _renewal(company: Record, as_of: int | None) -> str:
+    """The renewal date and how far off it is: Planhat's count, else one as of the data."""
     date = show_day(company.get("renewalDate"))
-    days = company.get("renewalDaysFromNow")
     if date is None:
         return "not set"
-    if isinstance(days, bool) or not isinstance(days, int | float):
+    days = company.get("renewalDaysFromNow")
+    if not isinstance(days, bool) and isinstance(days, int | float) and math.isfinite(days):
+        return f"{date} ({show_days(round(days))})"
+    counted = days_until(company.get("renewalDate"), as_of)
+    if counted is None or as_of is None:
         return date
-    count = round(days)
-    if count == 0:
-        return f"{date} (today)"
-    span = f"{abs(count)} day{'' if abs(count) == 1 else 's'}"
-    return f"{date} ({f'in {span}' if count > 0 else f'{span} ago'})"
+    return f"{date} ({show_days(counted)} as of {show_day(as_of)})"
+
+
+def _open_tasks(tasks: Sequence[Record], context: Context) -> str:
+    """How many tasks are open, how many of them overdue, and which one is due next."""
+    overdue = sum(is_overdue(r, context.as_of) for r in tasks)
+    upcoming = [r for r in tasks if show_day(task_due(r)) and not is_overdue(r, context.as_of)]
+    notes = [f"{overdue} overdue"] if overdue else []
+    if upcoming:
+        following = min(upcoming, key=lambda r: task_order(r, context))
+        title = task_title(following)
+        named = f": {cut_utf16(one_line(title), _TITLE_CHARS)}" if title else ""
+        notes.append(f"next due {show_day(task_due(following))}{named}")
+    count = show_number(len(tasks))
+    return f"{count} ({'; '.join(notes)})" if notes else count
 
 
 _NEWEST_ANSWER = newest(lambda record: record.get("dateAnswered"))

@@ -119,6 +119,12 @@ def money(amount: Any, currency: Any) -> str | None:
     return f"{value} {code}" if value is not None and code else value
 
 
+def record_owner(record: Record, context: Context) -> str | None:
+    """Who owns a record: `ownerId` (or an `owner` id or object) resolved, else `ownerName`."""
+    owner = context.names.owner(first(record, "ownerId", "owner"))
+    return owner or free_text(record.get("ownerName"))
+
+
 def first(record: Record, *fields: str) -> Any:
     """The first of `fields` the record holds a value in."""
     for field in fields:
@@ -126,3 +132,15 @@ def first(record: Record, *fields: str) -> Any:
         if value is not None and value != "":
             return value
     return None
+
+
+def company_ids(record: Record, keys: tuple[str, ...]) -> list[str]:
+    """The companies a record names in `keys`: ids, lists of ids, or `{_id}` objects."""
+    found: list[str] = []
+    for key in keys:
+        value: Any = record.get(key)
+        for each in value if isinstance(value, list) else [value]:
+            found_id = each.get("_id") or each.get("id") if isinstance(each, dict) else each
+            if isinstance(found_id, str | int | float) and found_id not in ("", True, False):
+                found.append(str(found_id))
+    return sorted(set(found))

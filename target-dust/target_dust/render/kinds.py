@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from target_dust.render import commercial, delivery, engagement
 from target_dust.render.fit import Section
@@ -87,7 +86,7 @@ KINDS: tuple[Kind, ...] = (
     ),
     Kind(
         "tasks", "Tasks", "task", _COMPANY,
-        open_first(engagement.task_due), engagement.task,
+        engagement.task_order, engagement.task,
         drop_rank=11, ending="oldest done", leave_out=engagement.archived,
     ),
     Kind(
@@ -130,15 +129,3 @@ DEFAULT_LINKS: dict[str, tuple[str, ...]] = {
     **{kind.name: kind.company_keys for kind in KINDS},
 }
 """Each kind's default stream (named as the kind) and the fields naming its companies."""
-
-
-def company_ids(record: Record, keys: tuple[str, ...]) -> list[str]:
-    """The companies a record names in `keys`: ids, lists of ids, or `{_id}` objects."""
-    found: list[str] = []
-    for key in keys:
-        value: Any = record.get(key)
-        for each in value if isinstance(value, list) else [value]:
-            found_id = each.get("_id") or each.get("id") if isinstance(each, dict) else each
-            if isinstance(found_id, str | int | float) and found_id not in ("", True, False):
-                found.append(str(found_id))
-    return sorted(set(found))

@@ -74,6 +74,13 @@ def show_number(value: float) -> str:
     return format(Decimal(repr(value)), "f")  # the shortest exact digits, never 1.2e+10
 
 
+def show_percent(value: Any) -> str | None:
+    """A number as a percentage (`60%`); anything else as it is."""
+    shown = show(value)
+    is_number = isinstance(value, int | float) and not isinstance(value, bool)
+    return f"{shown}%" if shown is not None and is_number else shown
+
+
 def score(value: Any) -> float | None:
     """An NPS score, when it is a number."""
     if isinstance(value, bool) or not isinstance(value, int | float):
@@ -126,3 +133,22 @@ def show_moment(value: Any) -> str | None:
     if (moment.hour, moment.minute, moment.second) == (0, 0, 0):
         return moment.date().isoformat()
     return moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+_DAY_MS = 86_400_000
+
+
+def days_until(value: Any, as_of: int | None) -> int | None:
+    """Whole days from `as_of` (epoch ms) to the date `value`; None when either is unknown."""
+    moment = epoch_ms(value)
+    if moment is None or as_of is None:
+        return None
+    return (moment - as_of) // _DAY_MS if moment >= as_of else -((as_of - moment) // _DAY_MS)
+
+
+def show_days(count: int) -> str:
+    """`in 3 days`, `today`, `1 day ago`: how far a date lies from now, in words."""
+    if count == 0:
+        return "today"
+    span = f"{abs(count)} day{'' if abs(count) == 1 else 's'}"
+    return f"in {span}" if count > 0 else f"{span} ago"
