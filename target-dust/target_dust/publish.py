@@ -1,8 +1,8 @@
 """Render every dirty company from the store and send the documents that changed.
 
-This is the target's one flush, called from every sink drain before the SDK writes the
-tap's state: when it returns, each record received so far is either in a document Dust
-accepted or durably pending in the store. Rendering and store writes happen on the
+This is the target's one flush, called at the end of input (sink drains before it only
+commit the store): when it returns, each record received so far is either in a document
+Dust accepted or durably pending in the store. Rendering and store writes happen on the
 calling thread; only the sending runs on `concurrency` worker threads.
 """
 

@@ -1,8 +1,11 @@
-"""Sinks: stage each record in the store; every drain flushes the dirty companies to Dust.
+"""Sinks: stage each record in the store; the end of input sends the dirty companies.
 
-A sink only stages, so nothing is held in memory when the SDK writes the tap's state,
-and `process_batch` (called by every drain, before the state) upserts all dirty
-companies, not only those of its own stream (reference pattern A).
+A sink only stages, and `process_batch` (called by every drain, before the SDK writes
+the tap's state) commits what it staged: once committed, a record is durably pending in
+the store, so the state may move past it. Documents are rendered and sent once, at the
+end of input (`TargetDust.process_endofpipe`), when every company's children have
+arrived: a flush at the SDK's 5-minute drains would upsert half-read companies during a
+long full sync and then upsert them again.
 """
 
 from __future__ import annotations
@@ -46,7 +49,7 @@ class CompanyRecordSink(LenientSink):
 
     MAX_SIZE_DEFAULT = 1_000_000
     """Large on purpose: drains then come at end of input, every 5 minutes and on SIGTERM,
-    so a company is rendered once its children have arrived, not once per batch."""
+    not once per batch; each commits the store."""
 
     def __init__(
         self,
@@ -77,7 +80,7 @@ class CompanyRecordSink(LenientSink):
             self.process_record(
                 self.preprocess_record(record, context) if is_object else record, context
             )
-        self._publisher.flush()
+        self._publisher.store.commit()
 
     def activate_version(self, new_version: int) -> None:
         """A complete read ended: every record of it is staged already (`process_record`).

@@ -65,6 +65,18 @@ def test_full_sync_children_before_companies(
         assert conversation["subject"].strip()[:20] in doc["text"]
 
 
+def test_drains_mid_stream_send_each_company_once_at_the_end(
+    dust: DustSandbox, tmp_path: Path, tenant: dict
+) -> None:
+    """A long full sync drains many times (every 5 minutes, or every `batch_size_rows`):
+    sending at each drain would upsert half-read companies, then upsert them again."""
+    result = run_target(dust_config(dust, tmp_path, batch_size_rows=5), singer_lines(tenant))
+
+    assert posts(dust, status=200) == len(tenant["companies"])
+    assert set(dust.documents()) == set(company_docs(tenant))
+    assert result.states  # the state still moves at each drain: the store holds the records
+
+
 def test_rerun_with_same_input_sends_nothing(
     dust: DustSandbox, tmp_path: Path, tenant: dict
 ) -> None:
