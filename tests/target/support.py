@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from target_dust.dust import DustClient
 from target_dust.target import TargetDust
 
 from sandbox.dust import DUST_API_KEY
@@ -147,4 +148,23 @@ def run_cli(
         text=True,
         timeout=60,
         check=False,
+    )
+
+
+def sandbox_client(dust: DustSandbox, **overrides: Any) -> DustClient:
+    """A Dust client for the sandbox, as the target builds one from its settings."""
+    settings: dict[str, Any] = {
+        "max_upserts_per_minute": 120,
+        "concurrency": 1,
+        "timeout": 5,
+        "logger": logging.getLogger("test"),
+        **overrides,
+    }
+    return DustClient(
+        base_url=dust.url,
+        api_key=DUST_API_KEY,
+        workspace_id=dust.workspace_id,
+        space_id=dust.space_id,
+        data_source_id=dust.data_source_id,
+        **settings,
     )

@@ -11,13 +11,12 @@ import pytest
 from pyrate_limiter import Duration, Limiter, Rate
 from target_dust import progress as progress_module
 from target_dust import publish
-from target_dust.dust import DustClient
 from target_dust.logs import keep_events_on_one_line, one_line
 from target_dust.progress import Progress, Tally
 
-from sandbox.dust import DUST_API_KEY, DustSandbox
+from sandbox.dust import DustSandbox
 from sandbox.generator import generate_tenant
-from tests.target.support import dust_config, run_cli, run_target, singer_lines
+from tests.target.support import dust_config, run_cli, run_target, sandbox_client, singer_lines
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -110,17 +109,7 @@ def test_a_long_render_shows_in_the_progress_line(
 
 
 def test_upserts_held_by_the_limit_show_as_waiting(dust: DustSandbox) -> None:
-    client = DustClient(
-        base_url=dust.url,
-        api_key=DUST_API_KEY,
-        workspace_id=dust.workspace_id,
-        space_id=dust.space_id,
-        data_source_id=dust.data_source_id,
-        max_upserts_per_minute=120,
-        concurrency=2,
-        timeout=5,
-        logger=logging.getLogger("test"),
-    )
+    client = sandbox_client(dust, concurrency=2)
     client._limiter = Limiter(Rate(1, Duration.SECOND))  # a limit a test can outwait
     body = {"title": "t", "text": "x", "source_url": None}
     try:

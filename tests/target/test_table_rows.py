@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 import requests
-from target_dust.dust import DustClient
 from target_dust.dust_tables import DustTables
 from target_dust.publish import StoreLostError
 from target_dust.store import Store
@@ -22,7 +21,13 @@ from target_dust.termination import StopRequest
 from sandbox.dust import DUST_API_KEY, DustSandbox
 from sandbox.dust_tables import TableRules
 from sandbox.generator import GENERATED_AT, generate_tenant
-from tests.target.support import STREAM_ORDER, dust_config, run_target, singer_lines
+from tests.target.support import (
+    STREAM_ORDER,
+    dust_config,
+    run_target,
+    sandbox_client,
+    singer_lines,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -300,17 +305,7 @@ def test_a_deleted_company_loses_its_rows_after_a_complete_read(
 
 @pytest.fixture
 def tables_client(dust: DustSandbox) -> Iterator[DustTables]:
-    client = DustClient(
-        base_url=dust.url,
-        api_key=DUST_API_KEY,
-        workspace_id=dust.workspace_id,
-        space_id=dust.space_id,
-        data_source_id=dust.data_source_id,
-        max_upserts_per_minute=1000,
-        concurrency=1,
-        timeout=5,
-        logger=logging.getLogger("test"),
-    )
+    client = sandbox_client(dust, max_upserts_per_minute=1000)
     yield DustTables(client, logger=logging.getLogger("test"))
     client.close()
 

@@ -12,6 +12,7 @@ from target_dust.dust_tables import DustTables, column_problem, dust_value
 
 from sandbox.dust import DUST_API_KEY, DustSandbox
 from sandbox.dust_tables import TableRules
+from tests.target.support import sandbox_client
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -28,17 +29,7 @@ def start() -> Iterator[Any]:
     def run(*, max_rows: int = 500, **rules: Any) -> tuple[DustSandbox, DustTables]:
         rules.setdefault("apply_after_seconds", 0.0)
         server = DustSandbox(tables=TableRules(**rules)).start()
-        client = DustClient(
-            base_url=server.url,
-            api_key=DUST_API_KEY,
-            workspace_id=server.workspace_id,
-            space_id=server.space_id,
-            data_source_id=server.data_source_id,
-            max_upserts_per_minute=120,
-            concurrency=1,
-            timeout=5,
-            logger=LOGGER,
-        )
+        client = sandbox_client(server, logger=LOGGER)
         started.append((server, client))
         tables = DustTables(client, logger=LOGGER, max_rows=max_rows)
         tables.upsert_table("t1", **TABLE)
