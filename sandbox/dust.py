@@ -31,6 +31,7 @@ from sandbox.dust_api import (
     check_strings,
     error_reply,
     is_number,
+    page_params,
     parse_json,
     reject,
 )
@@ -691,13 +692,7 @@ class DustSandbox(SandboxServer):
         return Reply(200, {"document": {"document_id": document_id}})
 
     def _list(self, request: Request) -> Reply:
-        try:
-            limit = int(request.param("limit") or 10)
-            offset = int(request.param("offset") or 0)
-        except ValueError:
-            limit = offset = -1
-        if limit < 0 or offset < 0:
-            return error_reply(400, "invalid_request_error", "Invalid `limit` or `offset`.")
+        limit, offset = page_params(request)
         wanted = request.query.get("document_ids")
         with self._lock:
             found = [

@@ -11,7 +11,7 @@ import math
 import re
 from typing import Any
 
-from sandbox.common import Reply
+from sandbox.common import Reply, Request
 
 _ESCAPED_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
 MISSING = object()
@@ -34,6 +34,18 @@ def error_reply(status: int, error_type: str, message: str, **extra: Any) -> Rep
 def reject(status: int, error_type: str, message: str, **extra: Any) -> DustError:
     """The exception a handler raises to answer with that error."""
     return DustError(error_reply(status, error_type, message, **extra))
+
+
+def page_params(request: Request) -> tuple[int, int]:
+    """A list's `limit` (default 10) and `offset`, refused as Dust refuses bad ones."""
+    try:
+        limit = int(request.param("limit") or 10)
+        offset = int(request.param("offset") or 0)
+    except ValueError:
+        limit = offset = -1
+    if limit < 0 or offset < 0:
+        raise reject(400, "invalid_request_error", "Invalid `limit` or `offset`.")
+    return limit, offset
 
 
 def zod_type(value: Any) -> str:

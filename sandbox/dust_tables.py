@@ -31,6 +31,7 @@ from sandbox.dust_api import (
     Issues,
     check_strings,
     is_number,
+    page_params,
     parse_json,
     reject,
 )
@@ -442,13 +443,7 @@ class Tables:
             return Reply(200, {"table": self._json(table)})
 
     def list_rows(self, request: Request, table_id: str) -> Reply:
-        try:
-            limit = int(request.param("limit") or 10)
-            offset = int(request.param("offset") or 0)
-        except ValueError:
-            limit = offset = -1
-        if limit < 0 or offset < 0:
-            raise reject(400, "invalid_request_error", "Invalid `limit` or `offset`.")
+        limit, offset = page_params(request)
         with self._lock:
             table = self._existing(table_id)
             ids = list(table.rows)
