@@ -27,10 +27,8 @@ Two things can hide behind an early stop:
 from __future__ import annotations
 
 import functools
-import json
 import logging
 import random
-from decimal import Decimal
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
@@ -53,6 +51,7 @@ from tap_planhat.incremental import (
     Undated,
     is_descending,
 )
+from tap_planhat.json_pages import read_json
 from tap_planhat.paging import FIRST_PAGE, Walk
 from tap_planhat.selection import READ_BY_THE_TAP, always_emitted, select_param
 from tap_planhat.throttle import retry_after
@@ -416,7 +415,7 @@ class PlanhatStream(RESTStream[PageToken]):
     def parse_response(self, response: requests.Response) -> list[dict[str, Any]]:
         """The page as a list, money as Decimal; a cut-off body is retried, a web page is not."""
         try:
-            page = json.loads(response.content, parse_float=Decimal)
+            page = read_json(response.content)
         except ValueError as error:
             if _is_web_page(response):
                 msg = (

@@ -38,17 +38,15 @@ class Intake:
         self._store = store
         self._links = links
         self._guard = guard
-        self.seen: dict[str, set[str]] = {}
-        """Stream -> keys of the records this run received: what a complete read re-read."""
         self._retry_set_aside()
-        self.seen.clear()  # records from past runs were not re-read by this one
+        store.removals.forget_received()  # records from past runs were not re-read by this one
 
     def receive(self, stream: str, key_properties: Sequence[str], record: Any) -> None:
         """Stage one record of a linked stream, or set it aside saying why it cannot be."""
         self._guard()  # before anything is kept: a lost store must stop the run here
         reason = self._stage(stream, key_properties, record)
         if reason is not None:
-            self._store.set_aside(
+            self._store.aside.put(
                 stream=stream, key_properties=key_properties, record=record, reason=reason
             )
 
@@ -70,11 +68,11 @@ class Intake:
             company_ids=company_ids(record, link.company_keys),
             record=record,
         )
-        self.seen.setdefault(stream, set()).add(pk)
+        self._store.removals.received(stream, pk)
         return None
 
     def _retry_set_aside(self) -> None:
         """Before this run's records, so a newer version sent now is staged last and wins."""
-        for aside in self._store.take_set_aside():
+        for aside in self._store.aside.take():
             self.receive(aside.stream, aside.key_properties, aside.record)
         self._store.commit()

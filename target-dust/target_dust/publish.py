@@ -200,7 +200,7 @@ class Publisher:
         """
         if not self.destination.records_upserts:
             return
-        for gone in self.store.gone_companies():
+        for gone in self.store.removals.gone_companies():
             if gone.document_id is not None:
                 self.check_store()
                 self.destination.delete(gone.document_id)
@@ -210,7 +210,7 @@ class Publisher:
                     gone.document_id,
                     gone.company_id,
                 )
-            self.store.forget_company(gone.company_id)
+            self.store.removals.forget(gone.company_id)
 
     def _flush(self) -> None:
         self._delete_gone()

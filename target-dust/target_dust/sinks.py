@@ -2,7 +2,8 @@
 
 A sink only stages, and `process_batch` (called by every drain, before the SDK writes
 the tap's state) commits what it staged: once committed, a record is durably pending in
-the store, so the state may move past it. Documents are rendered and sent once, at the
+the store, so the state may move past it. The SDK drains every 10,000 records of a
+stream, which keeps each transaction (and SQLite's write-ahead log) small. Documents are rendered and sent once, at the
 end of input (`TargetDust.process_endofpipe`), when every company's children have
 arrived: a flush at the SDK's 5-minute drains would upsert half-read companies during a
 long full sync and then upsert them again.
@@ -46,10 +47,6 @@ class LenientSink(BatchSink):
 
 class CompanyRecordSink(LenientSink):
     """Hands the records of one stream to the target's intake."""
-
-    MAX_SIZE_DEFAULT = 1_000_000
-    """Large on purpose: drains then come at end of input, every 5 minutes and on SIGTERM,
-    not once per batch; each commits the store."""
 
     def __init__(
         self,

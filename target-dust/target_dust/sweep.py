@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import logging
-    from collections.abc import Mapping
 
     from target_dust.progress import Tally
     from target_dust.store import RemovalPlan, Store
@@ -34,14 +33,12 @@ class Sweep:
         self,
         *,
         store: Store,
-        seen: Mapping[str, set[str]],
         tally: Tally,
         max_delete_share: float,
         dry_run: bool,
         logger: logging.Logger,
     ) -> None:
         self._store = store
-        self._seen = seen
         self._tally = tally
         self._max_share = max_delete_share
         self._dry_run = dry_run
@@ -55,19 +52,18 @@ class Sweep:
         A run carries one read per stream, so what this run received of the stream is
         what the activated version re-read.
         """
-        missing = self._store.stream_keys(stream) - self._seen.get(stream, set())
-        self._store.plan_removals(stream, missing)
+        missing = self._store.removals.plan(stream)
         self._logger.info(
             "Stream %s: complete read (version %d) ended; %d stored records were not in it "
             "and are removed at the end of the run",
             stream,
             version,
-            len(missing),
+            missing,
         )
 
     def apply(self) -> None:
         """Remove the marked records, or say why not; the next flush deletes documents."""
-        plan = self._store.removal_plan()
+        plan = self._store.removals.summary()
         if not plan.records:
             return
         if self._tally.failed:
@@ -78,17 +74,17 @@ class Sweep:
                 len(plan.documents),
                 self._tally.failed,
             )
-            self._store.clear_removals()
+            self._store.removals.clear()
             return
         if self._dry_run:
             self._list(plan)
             self._tally.removed += plan.removed
             self._tally.deleted += len(plan.documents)
-            self._store.clear_removals()
+            self._store.removals.clear()
             return
         if self._too_many(plan):
             return  # the marks stay: the next run with the deletion allowed applies them
-        self._tally.removed += self._store.apply_removals()
+        self._tally.removed += self._store.removals.apply()
         self._logger.info(
             "Removed %d records no longer in Planhat (%s); deleting %d documents",
             plan.removed,

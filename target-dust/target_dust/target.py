@@ -427,7 +427,6 @@ class TargetDust(Target):
     def sweep(self) -> Sweep:
         return Sweep(
             store=self.publisher.store,
-            seen=self.intake.seen,
             tally=self.publisher.tally,
             max_delete_share=self.config["max_delete_share"],
             dry_run=bool(self.config.get("dry_run")),
@@ -473,7 +472,7 @@ class TargetDust(Target):
 
     def _summarise(self) -> int:
         """The run's closing lines; returns the companies left pending."""
-        log_intake_summary(self.logger, self.odd_values, self.publisher.store.set_aside_groups())
+        log_intake_summary(self.logger, self.odd_values, self.publisher.store.aside.groups())
         return self.publisher.finish()
 
     def _handle_termination(self, signum: int, frame: FrameType | None) -> None:

@@ -195,8 +195,8 @@ def test_a_company_restored_from_the_trash_bin_gets_its_document_back(
 
 
 KILL_POINTS = {
-    "before the records are removed": ("target_dust.store", "Store", "apply_removals", "before"),
-    "after the records are removed": ("target_dust.store", "Store", "apply_removals", "after"),
+    "before the records are removed": ("target_dust.store.removals", "Removals", "apply", "before"),
+    "after the records are removed": ("target_dust.store.removals", "Removals", "apply", "after"),
     "after the first Dust delete": ("target_dust.publish", "DustDestination", "delete", "after"),
 }
 

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from target_dust import store as store_module
 from target_dust.store import Store, StoreError
+from target_dust.store import database as store_database
 
 from sandbox.dust import DustSandbox
 from sandbox.generator import generate_tenant
@@ -250,7 +250,7 @@ def test_store_held_by_another_writer_is_reported_locked(
 ) -> None:
     store_path = str(tmp_path / "store.db")
     Store.open(store_path).close()
-    monkeypatch.setattr(store_module, "SQLITE_BUSY_TIMEOUT_SECONDS", 0.05)
+    monkeypatch.setattr(store_database, "SQLITE_BUSY_TIMEOUT_SECONDS", 0.05)
     other = sqlite3.connect(store_path, isolation_level=None)
     other.execute("BEGIN EXCLUSIVE")  # e.g. a sqlite3 shell in the middle of a write
     try:

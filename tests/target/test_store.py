@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import pytest
 from target_dust.render import company_ids
 from target_dust.store import Store, StoreError, primary_key
+from target_dust.store.database import Database
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -173,7 +174,7 @@ def test_uncommitted_staging_is_not_kept(store_url: str) -> None:
     store.close()  # closing commits
     store = Store.open(store_url)
     stage_company(store, GLOBEX)
-    store._connection.rollback()  # a killed process never commits
+    store.db._connection.rollback()  # a killed process never commits
     store.close()
 
     reopened = Store.open(store_url)
@@ -264,7 +265,10 @@ def test_no_lookup_of_staging_or_the_flush_reads_a_whole_table(tmp_path: Path) -
     import sqlite3
 
     connection = sqlite3.connect(tmp_path / "store.db")
-    store = Store(connection, placeholder="?", description="test store", driver_error=sqlite3.Error)
+    database = Database(
+        connection, placeholder="?", description="test store", driver_error=sqlite3.Error
+    )
+    store = Store(database)
     statements: list[str] = []
     connection.set_trace_callback(statements.append)
     for company in (ACME, GLOBEX, INITECH):

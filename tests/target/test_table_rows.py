@@ -365,8 +365,8 @@ def test_kill_mid_sync_then_rerun_ends_with_the_rows_of_an_uninterrupted_run(
     monkeypatch.setattr(DustRows, "upsert", upsert_then_die)
     with pytest.raises(Killed):
         flush(store, step)
-    store._connection.close()  # no commit: what the kill left is what was committed
-    store._lock.release()
+    store.db._connection.close()  # no commit: what the kill left is what was committed
+    store.db._lock.release()
     monkeypatch.setattr(DustRows, "upsert", original)
 
     store = Store.open(path)
@@ -376,5 +376,5 @@ def test_kill_mid_sync_then_rerun_ends_with_the_rows_of_an_uninterrupted_run(
     assert set(dust.tables.rows(COMPANIES)) == {f"c{i}" for i in range(7)}
     assert set(dust.tables.rows(LICENSES)) == {f"l{i}" for i in range(7)}
     assert dust.tables.rows(COMPANIES)["c5"]["health"] == 5
-    assert store.queued_row_companies() == []
+    assert store.rows.queued_companies() == []
     store.close()

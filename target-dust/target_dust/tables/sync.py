@@ -94,14 +94,14 @@ class TableSync:
             self._store.set_meta_value(_SEEDED + spec.name, as_of)
         new_day = self._store.meta_value(_AS_OF) != as_of
         self._store.set_meta_value(_AS_OF, as_of)
-        self._store.queue_rows(every_company=bool(unseeded), dated=new_day)
+        self._store.rows.queue(every_company=bool(unseeded), dated=new_day)
 
     def sync(self) -> None:
         """Send the changed rows of the queued companies and delete the rows of gone ones."""
         if self._stopping.requested:
             return
         self._prepare()
-        queued = [c for c in self._store.queued_row_companies() if c not in self._unrenderable]
+        queued = [c for c in self._store.rows.queued_companies() if c not in self._unrenderable]
         if not queued:
             return
         users = self._store.users()
@@ -156,13 +156,13 @@ class TableSync:
         for spec in self._specs:
             created = self._destination.prepare(spec)
             self.tally[spec.name].requests += 1 + int(created)
-            if created and self._store.count_table_rows(spec.name):
+            if created and self._store.rows.count(spec.name):
                 self._logger.warning(
                     "Dust has no table %s although this store sent it rows: it was deleted "
                     "in Dust. Created it again under the same id; every row is sent again.",
                     spec.name,
                 )
-                self._store.resend_rows(spec.name)
+                self._store.rows.resend(spec.name)
         self._prepared = True
 
     def _pass(self, chunk: Sequence[str], users: dict[str, dict[str, Any]]) -> None:
@@ -189,7 +189,7 @@ class TableSync:
         for company_id in chunk:
             if company_id in failed:
                 continue  # its rows were not derived: keep them rather than delete them
-            for table, row_id in self._store.company_table_rows(company_id):
+            for table, row_id in self._store.rows.of_company(company_id):
                 held[table].append(row_id)
         for spec in self._specs:
             failed |= self._send(spec, wanted[spec.name])
@@ -197,7 +197,7 @@ class TableSync:
             if gone:
                 self._delete(spec, gone)
         if self._destination.records_rows:
-            self._store.unqueue_rows(c for c in chunk if c not in failed)
+            self._store.rows.unqueue(c for c in chunk if c not in failed)
 
     def _send(self, spec: TableSpec, wanted: dict[str, tuple[str, Row]]) -> set[str]:
         """Send the rows whose hash changed; returns the companies of rows Dust refused."""
@@ -205,7 +205,8 @@ class TableSync:
         for row_id, (company_id, row) in wanted.items():
             digest = row.digest()
             key = (spec.name, row_id)
-            if self._store.row_hash(spec.name, row_id) != digest and self._tried.get(key) != digest:
+            stored = self._store.rows.hash(spec.name, row_id)
+            if stored != digest and self._tried.get(key) != digest:
                 changed[row_id] = (company_id, row, digest)
         if not changed:
             return set()
@@ -219,7 +220,7 @@ class TableSync:
         tally.rejected += len(outcome.rejected)
         accepted = [(rid, *entry) for rid, entry in changed.items() if rid not in outcome.rejected]
         if self._destination.records_rows:
-            self._store.rows_sent(
+            self._store.rows.sent(
                 spec.name, [(rid, cid, digest, row.dated) for rid, cid, row, digest in accepted]
             )
         else:
@@ -234,12 +235,12 @@ class TableSync:
         self._last_write = time.monotonic()
         self.tally[spec.name].deleted += len(row_ids)
         if self._destination.records_rows:
-            self._store.rows_deleted(spec.name, row_ids)
+            self._store.rows.deleted(spec.name, row_ids)
 
     # -- the count check -------------------------------------------------------------------
 
     def _verify(self, spec: TableSpec) -> None:
-        expected = self._store.count_table_rows(spec.name)
+        expected = self._store.rows.count(spec.name)
         actual = self._destination.count(spec)
         deadline = (self._last_write or 0.0) + APPLY_WAIT_SECONDS
         if actual != expected and time.monotonic() < deadline:
@@ -257,9 +258,9 @@ class TableSync:
             self._logger.info("Dust table %s holds %d rows, as expected.", spec.name, actual)
             return
         in_dust = self._destination.row_ids(spec)
-        known = self._store.table_row_ids(spec.name)
+        known = self._store.rows.ids(spec.name)
         missing, unknown = sorted(known - in_dust), sorted(in_dust - known)
-        self._store.resend_rows(spec.name, missing)
+        self._store.rows.resend(spec.name, missing)
         parts = [f"Dust table {spec.name} holds {actual} rows where the store expects {expected}"]
         if missing:
             parts.append(
