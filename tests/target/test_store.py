@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import pytest
 from target_dust.render import company_ids
 from target_dust.store import Store, StoreError, primary_key
+from target_dust.store import database as store_database
 from target_dust.store.database import Database
 
 if TYPE_CHECKING:
@@ -295,3 +296,24 @@ def test_no_lookup_of_staging_or_the_flush_reads_a_whole_table(tmp_path: Path) -
     waiting = next(steps for s, steps in plans.items() if "NOT EXISTS" in s)
     assert any("company_id=? AND kind=?" in step for step in waiting)  # not every company record
     store.close()
+
+
+def test_the_write_ahead_log_shrinks_back_after_a_large_transaction(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A first sync is one store's worth of writes: its log must not stay that large on disk."""
+    monkeypatch.setattr(store_database, "SQLITE_WAL_LIMIT_BYTES", 64 * 1024)
+    store = Store.open(str(tmp_path / "store.db"))
+    wal = tmp_path / "store.db-wal"
+    for n in range(3000):  # about 3 MB in one transaction, as a drain of a first sync
+        stage(store, "conversations", {"_id": f"v{n}", "companyId": "c1", "body": "x" * 1000})
+    store.commit()
+    largest = wal.stat().st_size
+    for n in range(3):  # later small transactions reuse the log from its start
+        stage(store, "conversations", {"_id": "v0", "companyId": "c1", "body": str(n)})
+        store.commit()
+    after = wal.stat().st_size
+    store.close()
+
+    assert largest > 3_000_000
+    assert after <= 64 * 1024
