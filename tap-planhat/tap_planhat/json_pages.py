@@ -17,7 +17,6 @@ SLICE_BYTES = 256 * 1024
 """Bytes decoded at a time; a value longer than that doubles the slice until it fits."""
 _WHITESPACE = " \t\n\r"
 _AFTER_VALUE = ",]" + _WHITESPACE
-_DECODER = json.JSONDecoder(parse_float=Decimal)
 
 
 def read_json(body: bytes, slice_bytes: int = SLICE_BYTES) -> Any:
@@ -39,6 +38,14 @@ class _Reader:
         self._utf8 = codecs.getincrementaldecoder("utf-8")()
         self._text = ""
         self._at = 0
+        keys: dict[str, str] = {}
+        # One string per field name for the whole page, as `json.loads` shares them
+        # within one call: value by value, each record would hold its own copies
+        # (measured: 25 MB instead of 13 MB for 10,000 records of 20 fields).
+        self._decoder = json.JSONDecoder(
+            parse_float=Decimal,
+            object_pairs_hook=lambda pairs: {keys.setdefault(k, k): v for k, v in pairs},
+        )
 
     def array(self) -> list[Any]:
         self._expect("[")
@@ -68,7 +75,7 @@ class _Reader:
         slice_bytes = self._slice
         while True:
             try:
-                value, end = _DECODER.raw_decode(self._text, self._at)
+                value, end = self._decoder.raw_decode(self._text, self._at)
             except json.JSONDecodeError:
                 if not self._more(slice_bytes):
                     raise

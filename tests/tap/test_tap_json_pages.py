@@ -74,3 +74,11 @@ def test_other_json_values_and_a_byte_order_mark_read_as_json_loads_reads_them()
 def test_one_value_longer_than_many_slices_is_read_whole() -> None:
     body = json.dumps([{"body": "é" * 200_000}, 5]).encode()
     assert read_json(body, 1024) == [{"body": "é" * 200_000}, 5]
+
+
+def test_records_of_a_page_share_their_field_names() -> None:
+    """As with `json.loads`: a copy of every name in every record would double a page's size."""
+    body = json.dumps([{"_id": str(n), "companyId": "c"} for n in range(3)]).encode()
+    first, *others = read_json(body, 8)
+    for other in others:
+        assert all(a is b for a, b in zip(first, other, strict=True))
