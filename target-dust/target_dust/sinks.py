@@ -3,10 +3,10 @@
 A sink only stages, and `process_batch` (called by every drain, before the SDK writes
 the tap's state) commits what it staged: once committed, a record is durably pending in
 the store, so the state may move past it. The SDK drains every 10,000 records of a
-stream, which keeps each transaction (and SQLite's write-ahead log) small. Documents are rendered and sent once, at the
-end of input (`TargetDust.process_endofpipe`), when every company's children have
-arrived: a flush at the SDK's 5-minute drains would upsert half-read companies during a
-long full sync and then upsert them again.
+stream, which keeps each transaction (and SQLite's write-ahead log) small. Documents are
+rendered and sent once, at the end of input (`TargetDust.process_endofpipe`), when every
+company's children have arrived: a flush at the SDK's 5-minute drains would upsert
+half-read companies during a long full sync and then upsert them again.
 """
 
 from __future__ import annotations
