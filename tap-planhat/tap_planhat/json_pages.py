@@ -23,8 +23,9 @@ def read_json(body: bytes, slice_bytes: int = SLICE_BYTES) -> Any:
     """The body's JSON value, money as Decimal; raises ValueError as `json.loads` does."""
     if body.startswith(codecs.BOM_UTF8):
         body = body[len(codecs.BOM_UTF8) :]
-    if not body.lstrip(_WHITESPACE.encode()).startswith(b"["):
-        return json.loads(body, parse_float=Decimal)  # not an array: small, read it whole
+    utf8 = json.detect_encoding(body) == "utf-8"  # json.loads also reads UTF-16 and -32
+    if not utf8 or not body.lstrip(_WHITESPACE.encode()).startswith(b"["):
+        return json.loads(body, parse_float=Decimal)  # not a UTF-8 array: read it whole
     return _Reader(body, slice_bytes).array()
 
 

@@ -69,6 +69,7 @@ def test_other_json_values_and_a_byte_order_mark_read_as_json_loads_reads_them()
     assert read_json(b'{"error": "nope"}') == {"error": "nope"}
     assert read_json(b"\xef\xbb\xbf [1, 2]") == [1, 2]
     assert read_json(b" [ ] ") == []
+    assert read_json('[{"name": "Ünïcode"}]'.encode("utf-16-le")) == [{"name": "Ünïcode"}]
 
 
 def test_one_value_longer_than_many_slices_is_read_whole() -> None:

@@ -393,6 +393,14 @@ def test_postgres_store_end_to_end(
         dust.log.clear()
         run_target(config, singer_lines(tenant))
         assert posts(dust) == 0
+
+        # A complete read without one conversation: the sweep's evidence (the keys this
+        # run received) lives in a PostgreSQL TEMP table here.
+        gone, *kept = tenant["conversations"]
+        lines = singer_lines({**tenant, "conversations": kept}).splitlines(keepends=True)
+        activate = {"type": "ACTIVATE_VERSION", "stream": "conversations", "version": 2}
+        run_target(config, "".join(lines[:-1]) + json.dumps(activate) + "\n" + lines[-1])
+        assert dust.upserted_ids() == [f"planhat-company-{gone['companyId']}"]
     finally:
         with psycopg.connect(postgres_url, autocommit=True) as admin:
             admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
