@@ -30,6 +30,7 @@ import functools
 import logging
 import random
 from http import HTTPStatus
+from itertools import chain
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 import backoff
@@ -51,14 +52,14 @@ from tap_planhat.incremental import (
     Undated,
     is_descending,
 )
-from tap_planhat.json_pages import read_json
+from tap_planhat.json_pages import SLICE_BYTES, Listed, NotAListError, read_page
 from tap_planhat.paging import FIRST_PAGE, Walk
 from tap_planhat.selection import READ_BY_THE_TAP, always_emitted, select_param
 from tap_planhat.throttle import retry_after
 from tap_planhat.values import RecordReader
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Generator, Iterable
+    from collections.abc import Callable, Generator, Iterable, Iterator
 
     import requests
     from singer_sdk.helpers.types import Context
@@ -147,6 +148,8 @@ class PlanhatStream(RESTStream[PageToken]):
         self._declared = frozenset(self.schema["properties"])
         self._reported: set[str] = set()
         self._values = RecordReader(self.schema)
+        # What a page keeps parsed of each record: all that paging and the windows read.
+        self._order_fields = (*READ_BY_THE_TAP, self.replication_key)
         self._full_read: FullRead | None = None
 
     @override
@@ -334,21 +337,24 @@ class PlanhatStream(RESTStream[PageToken]):
             first=None if sort == BY_ID else first_page,
         )
         while True:
-            page = self._read_page(context, PageToken(walk.offset, sort, walk.page_size))
+            at = walk.offset
+            page = self._read_page(context, PageToken(at, sort, walk.page_size))
             count_request()
             if sort != BY_ID and not is_descending(page, field):
                 raise UnsortedListError(f"Planhat ignored sort={sort}")
             if self._by_update_date_only(sort) and walk.offset == 0:
                 undated.saw_update_date_head(page[0] if page else None)
             fresh = walk.accept(page)
-            if fresh is None:
-                continue
-            yield from (r for r in fresh if self._wanted(r, sort, dated, undated, emitted))
-            if walk.finished:
-                undated.saw_whole_list()
-                return True
-            if self._stops(sort, page, dated, undated):
-                return False
+            if fresh is not None:  # None: read again from an earlier offset
+                for listed in fresh:
+                    if self._wanted(listed, sort, dated, undated, emitted):
+                        yield from self._record(listed, at)
+                if walk.finished:
+                    undated.saw_whole_list()
+                    return True
+                if self._stops(sort, page, dated, undated):
+                    return False
+            del page, fresh  # else the next page arrives while this one is still held
 
     def _wanted(
         self,
@@ -374,6 +380,21 @@ class PlanhatStream(RESTStream[PageToken]):
         emitted[record.get(ID)] = version
         return True
 
+    def _record(self, listed: Listed, offset: int) -> Iterator[dict[str, Any]]:
+        """The whole record, parsed now; a value that is not an object is named and left out."""
+        record = listed.value()
+        if isinstance(record, dict):
+            yield record
+        else:
+            self.logger.warning(
+                "Stream '%s': Planhat listed a JSON %s in the page at offset %d, not a "
+                "record; left out: %.80s",
+                self.name,
+                type(record).__name__,
+                offset,
+                listed.json.decode("utf-8", "replace"),
+            )
+
     def _by_update_date_only(self, sort: str) -> bool:
         """Whether this is the extra read of records judged by `updateDate` alone."""
         return sort == NEWEST_UPDATE_DATE != self.newest_first
@@ -390,7 +411,7 @@ class PlanhatStream(RESTStream[PageToken]):
             return any(undated.by_update.is_older(r) or r.get(UPDATE_DATE) is None for r in page)
         return False
 
-    def _read_page(self, context: Context | None, token: PageToken) -> list[dict[str, Any]]:
+    def _read_page(self, context: Context | None, token: PageToken) -> list[Listed]:
         request = self.get_http_request(
             page=PageContext(stream_context=context, next_page_token=token)
         )
@@ -403,21 +424,26 @@ class PlanhatStream(RESTStream[PageToken]):
         return self._send_with_retries(prepared)
 
     @functools.cached_property
-    def _send_with_retries(self) -> Callable[[requests.PreparedRequest], list[dict[str, Any]]]:
+    def _send_with_retries(self) -> Callable[[requests.PreparedRequest], list[Listed]]:
         return self.request_decorator(self._send)
 
-    def _send(self, prepared: requests.PreparedRequest) -> list[dict[str, Any]]:
-        response = self.requests_session.send(prepared, timeout=self.timeout)
-        self.validate_response(response)
-        return self.parse_response(response)
+    def _send(self, prepared: requests.PreparedRequest) -> list[Listed]:
+        with self.requests_session.send(prepared, timeout=self.timeout, stream=True) as response:
+            self.validate_response(response)
+            return self.parse_response(response)
 
     @override
-    def parse_response(self, response: requests.Response) -> list[dict[str, Any]]:
-        """The page as a list, money as Decimal; a cut-off body is retried, a web page is not."""
+    def parse_response(self, response: requests.Response) -> list[Listed]:
+        """The page read as it arrives; a cut-off body is retried, a web page is not."""
+        chunks = response.iter_content(SLICE_BYTES)
+        start = next(chunks, b"")
         try:
-            page = read_json(response.content)
+            return read_page(chain((start,), chunks), self._order_fields)
+        except NotAListError as error:
+            msg = f"Planhat answered {response.request.path_url} with {error} of records"
+            raise FatalAPIError(msg) from error
         except ValueError as error:
-            if _is_web_page(response):
+            if _is_web_page(response, start):
                 msg = (
                     f"The `api_url` host answered GET {response.request.path_url} with an "
                     f"HTML page ({response.status_code} {response.reason}), not JSON. Check that "
@@ -428,13 +454,6 @@ class PlanhatStream(RESTStream[PageToken]):
                 raise FatalAPIError(msg) from error
             msg = f"Planhat sent incomplete JSON for {response.request.path_url}: {error}"
             raise RetriableAPIError(msg, response) from error
-        if not isinstance(page, list):
-            msg = (
-                f"Planhat answered {response.request.path_url} with a JSON "
-                f"{type(page).__name__}, not a list of records"
-            )
-            raise FatalAPIError(msg)
-        return page
 
     @override
     def post_process(self, row: dict, context: Context | None = None) -> dict | None:
@@ -534,10 +553,10 @@ class PlanhatStream(RESTStream[PageToken]):
         )
 
 
-def _is_web_page(response: requests.Response) -> bool:
+def _is_web_page(response: requests.Response, start: bytes) -> bool:
     """Whether an answer is HTML (a wrong host, a proxy, a login page), not cut-off JSON."""
     content_type = response.headers.get("Content-Type", "")
-    return "html" in content_type or response.content.lstrip()[:1] == b"<"
+    return "html" in content_type or start.lstrip()[:1] == b"<"
 
 
 def _planhat_message(response: requests.Response) -> str:

@@ -41,7 +41,7 @@ by key).
 
 from __future__ import annotations
 
-from collections import OrderedDict
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,6 +59,10 @@ GROWTH = 4
 
 WINDOW_PAGES = 2
 """Pages' worth of the latest records a walk remembers to find anchors in."""
+
+
+_UNSEEN = object()
+"""Stands for an `_id` a page did not hold: equal to no sort value, None included."""
 
 
 class PagingError(RuntimeError):
@@ -86,7 +90,8 @@ class Walk:
     finished: bool = False
     page_size: int = field(init=False)
     """The `limit` to ask for at `offset`."""
-    _read: OrderedDict[Any, Any] = field(default_factory=OrderedDict)
+    _read: deque[dict[Any, Any]] = field(default_factory=deque)
+    """Per page read, newest last: `_id` to sort value (plain dicts: the smallest map)."""
     _longest: int = 0
     _step_back: int = 0
     _step_backs: int = 0
@@ -127,17 +132,15 @@ class Walk:
         return fresh
 
     def _remember(self, page: list[dict[str, Any]]) -> None:
-        """Keep the page's records, forgetting the oldest beyond the window."""
-        for record in page:
-            record_id = record.get("_id")
-            self._read.pop(record_id, None)
-            self._read[record_id] = record.get(self.key)
-        while len(self._read) > WINDOW_PAGES * self.limit:
-            self._read.popitem(last=False)
+        """Keep the page's records, forgetting the oldest pages beyond the window."""
+        self._read.append({record.get("_id"): record.get(self.key) for record in page})
+        kept = sum(map(len, self._read))
+        while kept - len(self._read[0]) >= WINDOW_PAGES * self.limit:
+            kept -= len(self._read.popleft())
 
     def _has_read(self, record: dict[str, Any]) -> bool:
-        record_id = record.get("_id")
-        return record_id in self._read and self._read[record_id] == record.get(self.key)
+        record_id, value = record.get("_id"), record.get(self.key)
+        return any(read.get(record_id, _UNSEEN) == value for read in self._read)
 
     def _anchored(self, page: list[dict[str, Any]]) -> bool:
         return any(self._has_read(record) for record in page)

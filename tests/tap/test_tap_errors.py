@@ -8,7 +8,7 @@ import pytest
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from tap_planhat.client import PlanhatAuthError, PlanhatStream
 
-from sandbox.common import Faults
+from sandbox.common import Faults, Reply, Request
 from tests.tap.support import STREAMS, config_for, run_tap
 
 SECRET = "phat-Sup3rSecret-token-0123456789"
@@ -101,6 +101,28 @@ def test_other_client_errors_stop_with_a_clear_message(planhat):
         FatalAPIError, match=r"400 Bad Request to GET /assets\?limit=2000.*at most 100"
     ):
         run_tap(config_for(server))
+
+
+def test_values_in_a_list_that_are_not_records_are_named_and_left_out(planhat, caplog):
+    server = planhat()
+    route = server.route
+
+    def littered(request: Request) -> Reply:
+        reply = route(request)
+        if request.path == "/companies" and request.param("offset") == "0":
+            reply.body[1:1] = ["litter", 7]
+        return reply
+
+    server.route = littered
+    with caplog.at_level(logging.WARNING):
+        run = run_tap(config_for(server))
+
+    assert sorted(run.ids("companies")) == sorted(r["_id"] for r in server.records("companies"))
+    warnings = [r.getMessage() for r in caplog.records if "not a record" in r.getMessage()]
+    assert len(warnings) == 2
+    assert "Stream 'companies': Planhat listed a JSON str in the page at offset 0" in warnings[0]
+    assert '"litter"' in warnings[0]
+    assert "JSON int" in warnings[1]
 
 
 def test_undeclared_fields_are_reported_once_per_stream_and_field(planhat, caplog):
