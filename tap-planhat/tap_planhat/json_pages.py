@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import codecs
 import json
+import sys
 from decimal import Decimal
 from itertools import chain
 from typing import TYPE_CHECKING, Any
@@ -91,7 +92,7 @@ class _Reader:
 
     def array(self) -> list[Listed]:
         if self._peek() != "[":
-            self._more(float("inf"))
+            self._more(sys.maxsize)  # not a page: read it whole, to name what it is
             raise NotAListError(type(_DECODER.decode(self._text[self._at :])).__name__)
         self._at += 1
         values: list[Listed] = []
@@ -143,7 +144,7 @@ class _Reader:
             if not self._more(self._slice):
                 return ""
 
-    def _more(self, slice_bytes: float) -> bool:
+    def _more(self, slice_bytes: int) -> bool:
         """Decode at least `slice_bytes` more onto the unconsumed text; False at the end."""
         taken: list[bytes] = []
         size = 0

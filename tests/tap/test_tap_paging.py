@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import math
+import weakref
 from typing import TYPE_CHECKING
 
 import pytest
+from tap_planhat.client import PlanhatStream
 from tap_planhat.paging import FIRST_PAGE, Walk
 from tap_planhat.streams import STREAM_TYPES, ConversationsStream
 
@@ -45,6 +47,33 @@ def test_many_pages_cost_no_more_than_the_bound(planhat, monkeypatch):
         r["_id"] for r in server.records("conversations")
     )
     assert len(server.lists("conversations")) <= math.ceil(total / 25) + 1
+
+
+class _Page(list):
+    """A page that can be watched by a weak reference."""
+
+
+def test_a_page_is_let_go_before_the_next_one_is_read(planhat, monkeypatch):
+    """Holding two pages at once made the tap's peak twice the largest page."""
+    monkeypatch.setattr(ConversationsStream, "page_size", 25)
+    server = planhat(max_limits={"conversations": 25})
+    read_page = PlanhatStream._read_page
+    last: list[weakref.ref] = []
+    held: list[bool] = []
+
+    def watched(stream: PlanhatStream, context, token) -> _Page:
+        if stream.name == "conversations":
+            held.extend(ref() is not None for ref in last)
+        page = _Page(read_page(stream, context, token))
+        last[:] = [weakref.ref(page)]
+        return page
+
+    monkeypatch.setattr(PlanhatStream, "_read_page", watched)
+    run = run_tap(config_for(server))
+
+    assert len(run.ids("conversations")) > 100
+    assert len(held) > 4
+    assert not any(held)
 
 
 def test_a_silently_capped_page_is_not_taken_for_the_last_one(planhat):
