@@ -18,6 +18,7 @@ from bench.cost import (
     per_full_minute,
 )
 from bench.goals import tap_peak_mb, target_cpu_ms_per_company, target_peak_mb
+from bench.measure import CPU_SAMPLE_SECONDS
 from bench.runs import NARROW_SELECTION
 from bench.tenants import SIZES
 from sandbox.planhat import MODELS
@@ -269,7 +270,9 @@ def _throughput(result: TenantResult) -> str:
     rows = [
         _alone_row("tap alone (tap → file, Planhat limit off)", result.tap_alone),
         _alone_row(
-            "target alone (file → target, fresh store, Dust limit off)", result.target_alone
+            "target alone (file → target, fresh store, Dust limit off; median CPU of "
+            f"{len(result.target_alone_runs)} runs)",
+            result.target_alone,
         ),
     ]
     rows += [
@@ -282,7 +285,21 @@ def _throughput(result: TenantResult) -> str:
         + table(["Process", "Records", "Wall time", "CPU time", "Records/s", "Peak RSS MB"], rows)
         + f"\nPeak over every run on {result.size.name}: tap {tap_peak_mb(result):.0f} MB, "
         f"target {target_peak_mb(result):.0f} MB. Target alone: "
-        f"{target_cpu_ms_per_company(result):.1f} ms of CPU per company.\n"
+        f"{target_cpu_ms_per_company(result):.1f} ms of CPU per company ({_cpu_spread(result)}).\n"
+    )
+
+
+def _cpu_spread(result: TenantResult) -> str:
+    """The runs behind the median, so a reader sees how much one run's CPU time moves."""
+    companies = result.counts["companies"]
+    per_company = sorted(
+        1000 * run.process.cpu_seconds / companies for run in result.target_alone_runs
+    )
+    if len(per_company) == 1:
+        return f"one run of at least {CPU_SAMPLE_SECONDS / 60:.0f} min of CPU"
+    return (
+        f"median of {len(per_company)} runs, {per_company[0]:.1f} to {per_company[-1]:.1f} ms; "
+        f"runs repeat until {CPU_SAMPLE_SECONDS / 60:.0f} min of CPU"
     )
 
 

@@ -178,6 +178,8 @@ class Bench:
 
     def target_alone(self, singer: Path) -> AloneRun:
         """The file from `tap_alone` into a fresh store and a fresh Dust without a limit."""
+        for stale in self.work.glob("alone.db*"):  # the store an earlier repeat left
+            stale.unlink()
         with DustSandbox(upserts_per_minute=0, tables=TABLES_AT_ONCE) as dust:
             config = self._write(
                 "target-alone.json", self.target_config(dust, "alone.db", UNLIMITED)
