@@ -270,8 +270,9 @@ def _throughput(result: TenantResult) -> str:
     rows = [
         _alone_row("tap alone (tap → file, Planhat limit off)", result.tap_alone),
         _alone_row(
-            "target alone (file → target, fresh store, Dust limit off; median CPU of "
-            f"{len(result.target_alone_runs)} runs)",
+            "target alone (file → target, fresh store, Dust limit off; "
+            + _runs_label(len(result.target_alone_runs))
+            + ")",
             result.target_alone,
         ),
     ]
@@ -289,12 +290,13 @@ def _throughput(result: TenantResult) -> str:
     )
 
 
+def _runs_label(runs: int) -> str:
+    return "one run" if runs == 1 else f"median CPU of {runs} runs"
+
+
 def _cpu_spread(result: TenantResult) -> str:
     """The runs behind the median, so a reader sees how much one run's CPU time moves."""
-    companies = result.counts["companies"]
-    per_company = sorted(
-        1000 * run.process.cpu_seconds / companies for run in result.target_alone_runs
-    )
+    per_company = sorted(target_cpu_ms_per_company(result, run) for run in result.target_alone_runs)
     if len(per_company) == 1:
         return f"one run of at least {CPU_SAMPLE_SECONDS / 60:.0f} min of CPU"
     return (
